@@ -1,0 +1,210 @@
+"""Offscreen rendering of an avatar pose to an RGB array with moderngl.
+
+Morph targets are blended per frame in numpy (faster than in the vertex shader on llvmpipe) and
+uploaded with one write per geometry. The optional supersampling renders at `aa` times the size into
+a texture and resolves on the GPU, so only the final image is read back, as RGBA: the fast
+read-back path on Mesa, where RGB costs a conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Mapping
+
+import moderngl
+import numpy as np
+
+from ..avatar import Avatar, Geometry, Material, Mesh
+from ..errors import UserError
+from .camera import Camera, frame_face
+from .context import create_context
+
+# Lights fixed to the camera (view space, pointing towards the light): a warm key high on the
+# subject's right, a cool fill low on the left, a rim from behind and above for separation.
+LIGHT_DIRECTIONS = np.array([[-0.55, 0.55, 0.63], [0.65, -0.05, 0.76], [0.25, 0.75, -0.61]], dtype=np.float32)
+LIGHT_COLOURS = np.array([[1.30, 1.22, 1.12], [0.38, 0.42, 0.50], [0.85, 0.85, 0.90]], dtype=np.float32)
+SKY, GROUND = (0.30, 0.31, 0.34), (0.14, 0.12, 0.11)
+DEFAULT_BACKGROUND = (0.46, 0.50, 0.55)  # sRGB
+DEFAULT_MATERIAL = Material("default", np.array([0.6, 0.6, 0.6, 1.0], np.float32), None, 0.0, 0.6, False)
+MAX_AA = 4.0
+GLOSSY = 0.35  # materials smoother than this (eyes, teeth) get their highlight per pixel
+SRGB8_ALPHA8 = 0x8C43
+
+
+@dataclass(eq=False)
+class _Buffers:
+    """GPU copies of one mesh instance's geometry; positions and normals rewritten when weights change."""
+
+    geometry: Geometry
+    positions: moderngl.Buffer
+    normals: moderngl.Buffer
+    weights: np.ndarray | None = None
+
+
+@dataclass(eq=False)
+class _Draw:
+    vao: moderngl.VertexArray
+    program: moderngl.Program
+    material: Material
+    texture: moderngl.Texture | None
+    count: int
+
+
+def _shader(name: str, defines: tuple[str, ...] = ()) -> str:
+    """Shader source with `#define`s inserted after its #version line."""
+    version, _, body = resources.files(__package__).joinpath("shaders", name).read_text().partition("\n")
+    return "\n".join([version] + [f"#define {d}" for d in defines] + [body])
+
+
+class Renderer:
+    """Renders poses of one avatar at one size: `Renderer(avatar, 1280, 720).render({"jawOpen": 1})`."""
+
+    def __init__(self, avatar: Avatar, width: int, height: int, *, aa: float = 1.0,
+                 camera: Camera | None = None, background: tuple[float, float, float] = DEFAULT_BACKGROUND):
+        if width < 16 or height < 16 or width > 8192 or height > 8192:
+            raise UserError(f"image size {width}x{height} is out of range; use 16 to 8192 pixels a side")
+        if not 1.0 <= aa <= MAX_AA:
+            raise UserError(f"anti-aliasing factor {aa} is out of range; use 1 (off) to {MAX_AA:g}")
+        self.avatar, self.width, self.height, self.aa = avatar, width, height, aa
+        self.camera = camera or frame_face(avatar, width / height)
+        self.background = np.array(background, dtype=np.float32)
+        self.ctx = create_context()
+        self._programs: dict[tuple[str, ...], moderngl.Program] = {}
+        self._textures = [self._texture(m) if m.texture is not None else None for m in avatar.materials]
+        self._meshes = [self._upload(mesh) for mesh in avatar.meshes]
+        self._setup_targets()
+
+    # -- setup --------------------------------------------------------------------------------
+
+    def _program(self, defines: tuple[str, ...]) -> moderngl.Program:
+        """The mesh program compiled for one material variant, with the camera and lights set."""
+        if defines not in self._programs:
+            program = self.ctx.program(vertex_shader=_shader("mesh.vert", defines),
+                                       fragment_shader=_shader("mesh.frag", defines))
+            program["view"].write(self.camera.view().T.astype(np.float32).tobytes())
+            program["projection"].write(
+                self.camera.projection(self.width / self.height).T.astype(np.float32).tobytes())
+            program["light_dir"].write(
+                (LIGHT_DIRECTIONS / np.linalg.norm(LIGHT_DIRECTIONS, axis=1, keepdims=True)).tobytes())
+            program["light_color"].write(LIGHT_COLOURS.tobytes())
+            program["sky_color"].value, program["ground_color"].value = SKY, GROUND
+            self._programs[defines] = program
+        return self._programs[defines]
+
+    def _texture(self, material: Material) -> moderngl.Texture:
+        image = material.texture
+        texture = self.ctx.texture((image.shape[1], image.shape[0]), 4, np.ascontiguousarray(image).tobytes(),
+                                   internal_format=SRGB8_ALPHA8)
+        texture.build_mipmaps()
+        texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+        return texture
+
+    def _upload(self, mesh: Mesh) -> tuple[Mesh, np.ndarray, list[_Buffers], list[_Draw]]:
+        """Buffers per distinct geometry and a vertex array per primitive, bound to its material's program."""
+        buffers: dict[int, _Buffers] = {}
+        draws = []
+        for primitive in mesh.primitives:
+            geo = primitive.geometry
+            if id(geo) not in buffers:
+                buffers[id(geo)] = _Buffers(geo, self.ctx.buffer(geo.positions.tobytes(), dynamic=True),
+                                            self.ctx.buffer(geo.normals.tobytes(), dynamic=True))
+            gpu = buffers[id(geo)]
+            n = len(geo.positions)
+            texcoords = geo.texcoords if geo.texcoords is not None else np.zeros((n, 2), np.float32)
+            colors = geo.colors if geo.colors is not None else np.ones((n, 4), np.float32)
+            material = DEFAULT_MATERIAL if primitive.material is None else self.avatar.materials[primitive.material]
+            texture = None if primitive.material is None else self._textures[primitive.material]
+            defines = (("TEXTURE",) if texture else ()) + (("PIXEL_SPECULAR",) if material.roughness < GLOSSY else ())
+            program = self._program(defines)
+            attributes = [(gpu.positions, "3f", "in_position"), (gpu.normals, "3f", "in_normal"),
+                          (self.ctx.buffer(np.ascontiguousarray(colors, np.float32).tobytes()), "4f", "in_color")]
+            if texture:
+                attributes.append((self.ctx.buffer(np.ascontiguousarray(texcoords, np.float32).tobytes()), "2f",
+                                   "in_texcoord"))
+            vao = self.ctx.vertex_array(program, attributes, index_element_size=4,
+                                        index_buffer=self.ctx.buffer(primitive.indices.astype(np.uint32).tobytes()))
+            draws.append(_Draw(vao, program, material, texture, primitive.indices.size))
+        view = self.camera.view()
+        normal_matrix = np.linalg.inv(view[:3, :3] @ mesh.matrix[:3, :3]).T
+        return mesh, normal_matrix, list(buffers.values()), draws
+
+    def _setup_targets(self) -> None:
+        if self.aa == 1:
+            size = (self.width, self.height)
+            self._scene = self._output = self.ctx.framebuffer([self.ctx.renderbuffer(size, 4)],
+                                                              self.ctx.depth_renderbuffer(size))
+            return
+        size = (round(self.width * self.aa), round(self.height * self.aa))
+        self._scene_colour = self.ctx.texture(size, 4)
+        self._scene_colour.filter = (moderngl.NEAREST, moderngl.NEAREST)  # the resolve filters by hand
+        self._scene = self.ctx.framebuffer([self._scene_colour], self.ctx.depth_renderbuffer(size))
+        self._output = self.ctx.framebuffer([self.ctx.renderbuffer((self.width, self.height), 4)])
+        self._resolve = self.ctx.program(vertex_shader=_shader("downsample.vert"),
+                                         fragment_shader=_shader("downsample.frag"))
+        # One bilinear tap spans 2x2 source texels: enough up to aa = 2, more taps beyond.
+        self._resolve["out_size"].value = (self.width, self.height)
+        self._resolve["taps"].value = int(np.ceil(self.aa / 2))
+        self._resolve["source"].value = 0
+        self._resolve_vao = self.ctx.vertex_array(self._resolve, [])
+
+    # -- frames -------------------------------------------------------------------------------
+
+    def render(self, pose: Mapping[str, float]) -> np.ndarray:
+        """The avatar with morph weights `pose` (target name -> weight), as an (H, W, 3) uint8 sRGB image."""
+        ctx = self.ctx
+        self._scene.use()
+        ctx.clear(*self.background, 1.0, depth=1.0)
+        ctx.enable(moderngl.DEPTH_TEST)
+        ctx.front_face = "cw"  # the Y-flipped projection mirrors the winding
+        for mesh, normal_matrix, buffers, draws in self._meshes:
+            self._update(mesh, buffers, pose)
+            model = mesh.matrix.T.astype(np.float32).tobytes()
+            normals = normal_matrix.T.astype(np.float32).tobytes()
+            for draw in draws:
+                draw.program["model"].write(model)
+                draw.program["normal_matrix"].write(normals)
+                self._use_material(draw)
+                draw.vao.render(moderngl.TRIANGLES, vertices=draw.count)
+        if self.aa > 1:
+            ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+            self._output.use()
+            self._scene_colour.use(0)
+            self._resolve_vao.render(moderngl.TRIANGLES, vertices=3)
+        rgba = np.frombuffer(self._output.read(components=4), dtype=np.uint8)
+        return rgba.reshape(self.height, self.width, 4)[:, :, :3]
+
+    def _update(self, mesh: Mesh, buffers: list[_Buffers], pose: Mapping[str, float]) -> None:
+        weights = mesh.weights(pose)
+        for gpu in buffers:
+            if gpu.weights is not None and np.array_equal(gpu.weights, weights):
+                continue
+            positions, normals = gpu.geometry.blend(weights)
+            gpu.positions.write(np.ascontiguousarray(positions, np.float32))
+            gpu.normals.write(np.ascontiguousarray(normals, np.float32))
+            gpu.weights = weights
+
+    def _use_material(self, draw: _Draw) -> None:
+        program, material = draw.program, draw.material
+        program["base_color"].value = tuple(material.base_color)
+        r = min(max(material.roughness, 0.05), 1.0)
+        program["shininess"].value = min(max(2.0 / r**4 - 2.0, 1.0), 512.0)  # Blinn-Phong exponent
+        if draw.texture is not None:
+            draw.texture.use(0)
+            program["base_texture"].value = 0
+        double_sided = program.get("double_sided", None)  # only glossy variants use it
+        if double_sided is not None:
+            double_sided.value = material.double_sided
+        if material.double_sided:
+            self.ctx.disable(moderngl.CULL_FACE)
+        else:
+            self.ctx.enable(moderngl.CULL_FACE)
+
+    def release(self) -> None:
+        self.ctx.release()
+
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()

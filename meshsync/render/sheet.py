@@ -1,0 +1,55 @@
+"""A labelled contact sheet of poses: the quickest way to see what an avatar's mouth can do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..avatar import Avatar
+from ..files import atomic_output
+from .renderer import Renderer
+
+# (label, pose) pairs; tongueOut needs an open jaw, as on any rig, or the tongue goes through the lips.
+SHEET_POSES: tuple[tuple[str, dict[str, float]], ...] = (
+    ("neutral", {}),
+    ("jawOpen", {"jawOpen": 1.0}),
+    ("jawOpen + mouthClose", {"jawOpen": 0.5, "mouthClose": 0.5}),
+    ("mouthFunnel", {"mouthFunnel": 1.0}),
+    ("mouthPucker", {"mouthPucker": 1.0}),
+    ("mouthRollLower", {"mouthRollLower": 1.0}),
+    ("mouthSmile L+R", {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0}),
+    ("tongueOut (jaw 0.4)", {"tongueOut": 1.0, "jawOpen": 0.4}),
+    ("eyeBlink L+R", {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}),
+)
+LABEL_HEIGHT = 30
+COLUMNS = 3
+
+
+def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float = 2.0,
+               poses: tuple[tuple[str, dict[str, float]], ...] = SHEET_POSES) -> Image.Image:
+    """Render each pose in a grid cell with its label; poses naming targets the avatar lacks are marked."""
+    width, height = cell
+    rows = -(-len(poses) // COLUMNS)
+    sheet = Image.new("RGB", (COLUMNS * width, rows * (height + LABEL_HEIGHT)), (24, 26, 30))
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=18)
+    names = set(avatar.target_names)
+    with Renderer(avatar, width, height, aa=aa) as renderer:
+        for k, (label, pose) in enumerate(poses):
+            x, y = (k % COLUMNS) * width, (k // COLUMNS) * (height + LABEL_HEIGHT)
+            sheet.paste(Image.fromarray(renderer.render(pose)), (x, y))
+            missing = [name for name in pose if name not in names]
+            text = f"{label} (missing: {', '.join(missing)})" if missing else label
+            draw.text((x + width / 2, y + height + LABEL_HEIGHT / 2), text, fill=(235, 235, 235), font=font,
+                      anchor="mm")
+    return sheet
+
+
+def save_pose_sheet(avatar: Avatar, path: str | Path, **options) -> Path:
+    """Write the contact sheet as a PNG, atomically."""
+    path = Path(path)
+    image = pose_sheet(avatar, **options)
+    with atomic_output(path) as tmp:
+        image.save(tmp, format="PNG")
+    return path
