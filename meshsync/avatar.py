@@ -170,7 +170,8 @@ class _Reader:
 
     def _parse(self, path: Path) -> tuple[pygltflib.GLTF2, bytes | None]:
         if not path.is_file():
-            raise AvatarError(f"{path}: no such file; give the path of a .glb or .gltf avatar")
+            problem = "is a folder" if path.is_dir() else "no such file"
+            raise AvatarError(f"{path}: {problem}; give the path of a .glb or .gltf avatar")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise AvatarError(f"{path}: larger than 2 GiB; not a usable avatar")
         data = path.read_bytes()

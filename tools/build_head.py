@@ -573,7 +573,7 @@ class GlbWriter:
                     componentType=pygltflib.UNSIGNED_SHORT if small else pygltflib.UNSIGNED_INT),
                 values=pygltflib.AccessorSparseValues(bufferView=self.view(deltas[rows].astype(np.float32).tobytes())),
             )
-        self.gltf.accessors.append(pygltflib.Accessor(componentType=pygltflib.FLOAT, count=len(deltas),
+        self.gltf.accessors.append(pygltflib.Accessor(byteOffset=None, componentType=pygltflib.FLOAT, count=len(deltas),
                                                       type=pygltflib.VEC3, sparse=sparse, **extra))
         return len(self.gltf.accessors) - 1
 

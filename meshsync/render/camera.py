@@ -41,6 +41,12 @@ class Camera:
             [0, 0, -1, 0],
         ])
 
+    def project(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """(N, 2) pixel coordinates (column, row from the top) of world points in a width x height image."""
+        clip = np.c_[points, np.ones(len(points))] @ (self.projection(width / height) @ self.view()).T
+        ndc = clip[:, :2] / clip[:, 3:]
+        return (ndc + 1) / 2 * [width, height]
+
 
 def frame_face(avatar: Avatar, aspect: float, fov_y: float = 22.0) -> Camera:
     """A frontal camera showing the whole head with a little neck, whatever the avatar's scale or facing."""

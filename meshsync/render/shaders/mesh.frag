@@ -1,7 +1,11 @@
 #version 330
 // Albedo (factor x vertex colour x texture) times the light from the vertex shader, plus highlights;
 // a gentle roll-off of the brightest values, then sRGB encoding. Compiled in variants: TEXTURE for
-// textured materials, PIXEL_SPECULAR for glossy ones (a CPU rasteriser runs both sides of a branch).
+// textured materials, PIXEL_SPECULAR for glossy ones (a CPU rasteriser runs both sides of a branch),
+// and neither: the vertex shader has done all the work.
+#if !defined(TEXTURE) && !defined(PIXEL_SPECULAR)
+#define PER_VERTEX
+#endif
 uniform vec4 base_color;        // linear RGBA
 uniform sampler2D base_texture; // sRGB, decoded by the texture format
 uniform bool double_sided;
@@ -19,6 +23,9 @@ in vec3 v_specular;
 out vec4 frag_color;
 
 void main() {
+#ifdef PER_VERTEX
+    frag_color = v_color;
+#else
     vec4 albedo = base_color * v_color;
 #ifdef TEXTURE
     albedo *= texture(base_texture, v_texcoord);
@@ -33,4 +40,5 @@ void main() {
 #endif
     colour = colour / (1.0 + 0.15 * colour);
     frag_color = vec4(pow(clamp(colour, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
+#endif
 }

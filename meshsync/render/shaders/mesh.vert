@@ -1,8 +1,12 @@
 #version 330
 // Morph targets are blended on the CPU (faster on llvmpipe). Lighting that varies slowly over the
 // surface (wrapped diffuse from key, fill and rim lights, hemisphere ambient, and the key light's
-// highlight on rough materials) is computed here per vertex: on a CPU rasteriser this halves the
-// per-pixel cost. Glossy materials (PIXEL_SPECULAR) get their highlight per pixel instead.
+// highlight on rough materials) is computed here per vertex: on a CPU rasteriser the per-pixel
+// cost is what counts. Untextured rough materials get their final colour here (PER_VERTEX);
+// glossy ones (PIXEL_SPECULAR) get their highlight per pixel instead.
+#if !defined(TEXTURE) && !defined(PIXEL_SPECULAR)
+#define PER_VERTEX
+#endif
 uniform mat4 model;
 uniform mat3 normal_matrix;   // view * model, inverse-transposed
 uniform mat4 view;
@@ -12,6 +16,7 @@ uniform vec3 light_color[3];
 uniform vec3 sky_color;
 uniform vec3 ground_color;
 uniform float shininess;
+uniform vec4 base_color;      // linear RGBA
 
 in vec3 in_position;
 in vec3 in_normal;
@@ -47,6 +52,11 @@ void main() {
     v_specular = vec3(0.0);
 #else
     v_specular = highlight(n, normalize(-p.xyz), shininess);
+#endif
+#ifdef PER_VERTEX
+    vec3 colour = (base_color * in_color).rgb * diffuse + v_specular;
+    colour = colour / (1.0 + 0.15 * colour);
+    v_color = vec4(pow(clamp(colour, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);  // final, sRGB-encoded
 #endif
     gl_Position = projection * p;
 }

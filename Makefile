@@ -1,0 +1,44 @@
+# The two set-up commands of the README. Each installs what it needs on a fresh Debian 12 machine
+# (run as root), then runs; a second run installs nothing and takes seconds.
+#   make demo   the main job on the built-in default (today: the pose sheet of the default head)
+#   make test   the whole test suite
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# EGL + Mesa's software rasteriser for headless OpenGL.
+APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1
+DEMO_OUT := out
+
+.PHONY: demo test setup system-packages
+
+demo: setup
+	mkdir -p $(DEMO_OUT)
+	$(VENV)/bin/meshsync poses -o $(DEMO_OUT)/poses.png
+
+test: setup
+	$(PYTHON) -m pytest
+
+setup: system-packages $(VENV)/.installed node_modules/.installed
+
+# apt only when something is missing, so a second run does not touch the network.
+system-packages:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	python3 -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@

@@ -1,0 +1,106 @@
+"""Small glTF/GLB files for tests, written from a plain JSON dict so hostile variants are easy to make."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+# A unit quad facing +Z, two morph targets: "lift" moves vertex 2 up (dense), "push" moves 0 and 1
+# forward (sparse), and a 2x1 texture: left half red, right half green.
+POSITIONS = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], np.float32)
+NORMALS = np.tile(np.array([0, 0, 1], np.float32), (4, 1))
+TEXCOORDS = np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32)
+INDICES = np.array([0, 1, 2, 0, 2, 3], np.uint16)
+LIFT = np.zeros((4, 3), np.float32)
+LIFT[2] = [0, 0.25, 0]
+PUSH_ROWS = np.array([0, 1], np.uint16)
+PUSH_VALUES = np.array([[0, 0, 0.1], [0, 0, 0.2]], np.float32)
+TARGET_NAMES = ["lift", "push"]
+
+
+def texture_png() -> bytes:
+    image = Image.new("RGB", (2, 1))
+    image.putpixel((0, 0), (255, 0, 0))
+    image.putpixel((1, 0), (0, 255, 0))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def quad_document() -> tuple[dict, bytes]:
+    """The JSON document and binary buffer of the test quad (positions and normals interleaved)."""
+    interleaved = np.concatenate([POSITIONS, NORMALS], axis=1).tobytes()
+    chunks = [interleaved, TEXCOORDS.tobytes(), INDICES.tobytes(), LIFT.tobytes(), PUSH_ROWS.tobytes(),
+              PUSH_VALUES.tobytes(), texture_png()]
+    blob, views = b"", []
+    for chunk in chunks:
+        blob += b"\0" * (-len(blob) % 4)
+        views.append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(chunk)})
+        blob += chunk
+    views[0]["byteStride"] = 24
+    vec3 = {"componentType": 5126, "type": "VEC3"}
+    doc = {
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"name": "quad", "mesh": 0, "translation": [0.0, 1.0, 0.0]}],
+        "meshes": [{
+            "name": "quad",
+            "primitives": [{
+                "attributes": {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2},
+                "indices": 3,
+                "material": 0,
+                "targets": [{"POSITION": 4}, {"POSITION": 5}],
+            }],
+            "extras": {"targetNames": TARGET_NAMES, "meshsync.landmarks": {"corner": 2}},
+        }],
+        "accessors": [
+            {"bufferView": 0, "byteOffset": 0, "count": 4, "min": [-0.5, -0.5, 0], "max": [0.5, 0.5, 0], **vec3},
+            {"bufferView": 0, "byteOffset": 12, "count": 4, **vec3},
+            {"bufferView": 1, "count": 4, "componentType": 5126, "type": "VEC2"},
+            {"bufferView": 2, "count": 6, "componentType": 5123, "type": "SCALAR"},
+            {"bufferView": 3, "count": 4, "min": [0, 0, 0], "max": [0, 0.25, 0], **vec3},
+            {"count": 4, "min": [0, 0, 0], "max": [0, 0, 0.2], **vec3,
+             "sparse": {"count": 2, "indices": {"bufferView": 4, "componentType": 5123},
+                        "values": {"bufferView": 5}}},
+        ],
+        "bufferViews": views,
+        "buffers": [{"byteLength": len(blob)}],
+        "materials": [{"name": "checker", "pbrMetallicRoughness": {
+            "baseColorTexture": {"index": 0}, "metallicFactor": 0.0, "roughnessFactor": 0.9}}],
+        "textures": [{"source": 0}],
+        "images": [{"bufferView": 6, "mimeType": "image/png"}],
+    }
+    return doc, blob
+
+
+def write_glb(path: Path, doc: dict, blob: bytes) -> Path:
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    blob += b"\0" * (-len(blob) % 4)
+    body = struct.pack("<I4s", len(text), b"JSON") + text + struct.pack("<I4s", len(blob), b"BIN\0") + blob
+    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
+    return path
+
+
+def write_gltf(path: Path, doc: dict, blob: bytes, bin_name: str = "quad.bin") -> Path:
+    """A .gltf with its buffer in a separate file beside it."""
+    doc = json.loads(json.dumps(doc))
+    doc["buffers"][0]["uri"] = bin_name
+    (path.parent / bin_name).write_bytes(blob)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def quad_glb(path: Path, mutate: Callable[[dict], None] | None = None) -> Path:
+    """The test quad as a GLB, after `mutate` has edited its JSON document."""
+    doc, blob = quad_document()
+    if mutate:
+        mutate(doc)
+    return write_glb(path, doc, blob)

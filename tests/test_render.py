@@ -1,0 +1,100 @@
+"""meshsync.render on the default head and on a textured quad: determinism, mouth interior, textures, AA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gltf_factory import quad_glb
+from meshsync.avatar import load_avatar
+from meshsync.errors import UserError
+from meshsync.files import default_avatar_path
+from meshsync.render import Camera, Renderer
+
+WIDTH, HEIGHT = 640, 480
+
+
+@pytest.fixture(scope="module")
+def head():
+    return load_avatar(default_avatar_path())
+
+
+@pytest.fixture(scope="module")
+def renderer(head):
+    with Renderer(head, WIDTH, HEIGHT) as r:
+        yield r
+
+
+def mouth_box(renderer: Renderer, head) -> tuple[slice, slice]:
+    """Rows and columns between the mouth corners, from the nose tip down to the chin, at rest."""
+    points = head.landmark_points()
+    px = renderer.camera.project(np.array([points[n] for n in ("mouthCornerLeft", "mouthCornerRight",
+                                                               "noseTip", "chin")]), WIDTH, HEIGHT)
+    (c1, _), (c2, _), (_, top), (_, bottom) = px
+    return slice(int(top), int(bottom)), slice(int(min(c1, c2)), int(max(c1, c2)))
+
+
+def dark_pixels(image: np.ndarray) -> int:
+    return int((image.astype(int).sum(axis=2) < 3 * 60).sum())
+
+
+def test_same_pose_gives_identical_pixels(head, renderer):
+    pose = {"jawOpen": 0.6, "mouthFunnel": 0.3, "eyeBlinkLeft": 0.5}
+    first = renderer.render(pose).copy()
+    renderer.render({"mouthSmileLeft": 1.0})
+    assert np.array_equal(renderer.render(pose), first)
+    with Renderer(head, WIDTH, HEIGHT) as other:
+        assert np.array_equal(other.render(pose), first)
+
+
+def test_open_jaw_shows_the_mouth_interior(head, renderer):
+    rows, cols = mouth_box(renderer, head)
+    neutral = dark_pixels(renderer.render({})[rows, cols])
+    open_jaw = dark_pixels(renderer.render({"jawOpen": 1.0})[rows, cols])
+    assert open_jaw > neutral + 300, (neutral, open_jaw)
+
+
+def test_different_poses_give_different_mouths(head, renderer):
+    rows, cols = mouth_box(renderer, head)
+    shapes = [renderer.render(pose)[rows, cols].astype(int) for pose in
+              ({}, {"mouthFunnel": 1.0}, {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0})]
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert np.abs(shapes[a] - shapes[b]).mean() > 2.0
+
+
+def test_face_is_framed(head, renderer):
+    points = head.landmark_points()
+    px = renderer.camera.project(np.array(list(points.values())), WIDTH, HEIGHT)
+    assert (px[:, 0] > 0).all() and (px[:, 0] < WIDTH).all() and (px[:, 1] > 0).all() and (px[:, 1] < HEIGHT).all()
+    eyes_to_chin = px[list(points).index("chin"), 1] - px[list(points).index("eyeLeft"), 1]
+    assert 0.25 * HEIGHT < eyes_to_chin < 0.45 * HEIGHT
+    image = renderer.render({})
+    # the skin is lit: the pixel at the nose tip is a warm, bright colour, not the background
+    x, y = px[list(points).index("noseTip")].astype(int)
+    r, g, b = image[y, x].astype(int)
+    assert r > 150 and r > g > b
+
+
+def test_base_colour_texture_is_honoured(tmp_path):
+    quad = load_avatar(quad_glb(tmp_path / "quad.glb"))
+    camera = Camera(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), 40.0)
+    with Renderer(quad, 64, 64, camera=camera) as r:
+        image = r.render({}).astype(int)
+    left, right = image[32, 20], image[32, 44]  # the texture is red on the left, green on the right
+    assert left[0] > left[1] + 60 and right[1] > right[0] + 60
+
+
+def test_supersampling_softens_edges_only(head):
+    with Renderer(head, WIDTH, HEIGHT) as plain, Renderer(head, WIDTH, HEIGHT, aa=2.0) as smooth:
+        a, b = plain.render({}).astype(int), smooth.render({}).astype(int)
+    assert a.shape == b.shape == (HEIGHT, WIDTH, 3)
+    difference = np.abs(a - b).sum(axis=2)
+    assert difference.mean() < 3  # the same picture
+    assert (difference > 30).sum() > 200  # but edges differ
+
+
+@pytest.mark.parametrize("size,aa", [((8, 8), 1.0), ((10000, 100), 1.0), ((64, 64), 0.5), ((64, 64), 9.0)])
+def test_bad_sizes_are_user_errors(head, size, aa):
+    with pytest.raises(UserError):
+        Renderer(head, *size, aa=aa)
