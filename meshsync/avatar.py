@@ -342,7 +342,7 @@ class _Reader:
             parent[index] = up
             order.append(index)
             stack.extend((child, index) for child in reversed(node.children or []))
-        meshes = [self._mesh(nodes[i], world[i]) for i in order if nodes[i].mesh is not None]
+        meshes = [self._mesh(i, world) for i in order if nodes[i].mesh is not None]
         return meshes, self._joints(world, parent)
 
     def _scene_roots(self) -> list[int]:
@@ -363,12 +363,56 @@ class _Reader:
             joints.append(Joint(node.name or f"joint{node_index}", position.get(parent.get(node_index)), matrix))
         return joints
 
-    def _mesh(self, node, matrix: np.ndarray) -> Mesh:
+    def _skin(self, skin_index: int, built: list, world: dict[int, np.ndarray]) -> list[Primitive]:
+        """Primitives in their rest pose: a skinned node's own transform is ignored, its joints place it.
+
+        Each vertex moves by its weighted joint matrices (joint world transform x inverse bind
+        matrix); for a file saved in its bind pose these are all the identity and nothing changes.
+        `built` pairs each glTF primitive with the Primitive read from it.
+        """
+        skin = self._item(self.gltf.skins, skin_index, "skin")
+        joints = skin.joints or []
+        if skin.inverseBindMatrices is not None:
+            inverse_bind = self.accessor(skin.inverseBindMatrices).astype(np.float64)
+            if inverse_bind.shape != (len(joints), 16):
+                raise self.fail(f"skin {skin_index}: inverseBindMatrices must hold one MAT4 per joint")
+            inverse_bind = inverse_bind.reshape(-1, 4, 4).transpose(0, 2, 1)  # column-major
+        else:
+            inverse_bind = np.tile(np.eye(4), (len(joints), 1, 1))
+        matrices = np.stack([world.get(j, np.eye(4)) @ ib for j, ib in zip(joints, inverse_bind)] or [np.eye(4)])
+        skinned: dict[int, Geometry] = {}
+        primitives = []
+        for source, primitive in built:
+            geo = primitive.geometry
+            if id(geo) not in skinned:
+                skinned[id(geo)] = _skin_geometry(geo, self._vertex_matrices(source, matrices, len(geo.positions)))
+            primitives.append(Primitive(skinned[id(geo)], primitive.indices, primitive.material))
+        return primitives
+
+    def _vertex_matrices(self, prim, joint_matrices: np.ndarray, nverts: int) -> np.ndarray:
+        """(N, 4, 4) blend of joint matrices per vertex, from JOINTS_0 and WEIGHTS_0."""
+        attrs = prim.attributes
+        if attrs.JOINTS_0 is None or attrs.WEIGHTS_0 is None:
+            return np.broadcast_to(joint_matrices[0], (nverts, 4, 4))
+        joints = self.accessor(attrs.JOINTS_0).astype(np.int64)
+        weights = self.accessor(attrs.WEIGHTS_0).astype(np.float64)
+        if joints.shape != (nverts, 4) or weights.shape != (nverts, 4):
+            raise self.fail("JOINTS_0 and WEIGHTS_0 must hold four values per vertex")
+        if joints.size and (joints.max() >= len(joint_matrices) or joints.min() < 0):
+            raise self.fail(f"JOINTS_0 names joint {int(joints.max())}; the skin has {len(joint_matrices)}")
+        total = weights.sum(axis=1, keepdims=True)
+        weights = np.where(total > 0, weights / np.where(total > 0, total, 1), [[1, 0, 0, 0]])
+        return np.einsum("nk,nkij->nij", weights, joint_matrices[joints])
+
+    def _mesh(self, node_index: int, world: dict[int, np.ndarray]) -> Mesh:
+        """The mesh of a node, placed by the node's world transform (or its skin's joints)."""
+        node = self.gltf.nodes[node_index]
         gmesh = self._item(self.gltf.meshes, node.mesh, "mesh")
         name = gmesh.name or f"mesh{node.mesh}"
-        primitives = [p for p in (self._primitive(name, prim) for prim in gmesh.primitives) if p is not None]
-        if not primitives:
+        built = [(prim, p) for prim in gmesh.primitives if (p := self._primitive(name, prim)) is not None]
+        if not built:
             raise self.fail(f"mesh {name!r} has no triangle primitives")
+        primitives = [p for _, p in built]
         counts = {p.geometry.target_positions.shape[0] for p in primitives}
         if len(counts) != 1:
             raise self.fail(f"mesh {name!r}: primitives have different numbers of morph targets")
@@ -380,6 +424,9 @@ class _Reader:
         if not isinstance(names, list) or len(names) != ntargets or not all(isinstance(n, str) for n in names):
             raise self.fail(f"mesh {name!r}: extras.targetNames does not list one name per morph target")
         landmarks = self._landmarks(name, extras.get(LANDMARKS_KEY), len(primitives[0].geometry.positions))
+        matrix = world[node_index]
+        if node.skin is not None:
+            primitives, matrix = self._skin(node.skin, built, world), np.eye(4)
         return Mesh(name, node.name or name, matrix, primitives, list(names), landmarks)
 
     def _landmarks(self, mesh_name: str, raw, nverts: int) -> dict[str, int]:
@@ -418,8 +465,8 @@ class _Reader:
             return self._geometries[key]
         positions = self._vectors(attrs.POSITION, 3, "POSITION", mesh_name)
         n = len(positions)
-        normals = self._vectors(attrs.NORMAL, 3, "NORMAL", mesh_name, n) if attrs.NORMAL is not None else None
-        texcoords = self._vectors(attrs.TEXCOORD_0, 2, "TEXCOORD_0", mesh_name, n) if attrs.TEXCOORD_0 is not None else None
+        normals = None if attrs.NORMAL is None else self._vectors(attrs.NORMAL, 3, "NORMAL", mesh_name, n)
+        texcoords = None if attrs.TEXCOORD_0 is None else self._vectors(attrs.TEXCOORD_0, 2, "TEXCOORD_0", mesh_name, n)
         colors = self._colors(attrs.COLOR_0, mesh_name, n) if attrs.COLOR_0 is not None else None
         tpos = np.zeros((len(targets), n, 3), dtype=np.float32)
         tnrm = np.zeros((len(targets), n, 3), dtype=np.float32)
@@ -483,6 +530,17 @@ class _Reader:
                 return np.asarray(img.convert("RGBA"))
         except (OSError, Image.DecompressionBombError) as exc:
             raise self.fail(f"image {texture.source} cannot be decoded ({exc})") from None
+
+
+def _skin_geometry(geo: Geometry, vertex_matrices: np.ndarray) -> Geometry:
+    """Geometry moved by a 4x4 matrix per vertex; morph deltas and normals turn with it."""
+    linear = vertex_matrices[:, :3, :3]
+    positions = np.einsum("nij,nj->ni", linear, geo.positions) + vertex_matrices[:, :3, 3]
+    normals = np.einsum("nij,nj->ni", linear, geo.normals)
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    return Geometry(positions.astype(np.float32), normals.astype(np.float32), geo.texcoords, geo.colors,
+                    np.einsum("nij,tnj->tni", linear, geo.target_positions).astype(np.float32),
+                    np.einsum("nij,tnj->tni", linear, geo.target_normals).astype(np.float32))
 
 
 def _document(doc: dict) -> pygltflib.GLTF2:

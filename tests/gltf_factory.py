@@ -104,3 +104,40 @@ def quad_glb(path: Path, mutate: Callable[[dict], None] | None = None) -> Path:
     if mutate:
         mutate(doc)
     return write_glb(path, doc, blob)
+
+
+def add_view(doc: dict, blob: bytes, data: bytes) -> tuple[int, bytes]:
+    """Append `data` to the buffer as a new bufferView; return its index and the new buffer."""
+    blob += b"\0" * (-len(blob) % 4)
+    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(data)})
+    blob += data
+    doc["buffers"][0]["byteLength"] = len(blob)
+    return len(doc["bufferViews"]) - 1, blob
+
+
+def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
+    """The quad skinned to two joints: `root` at z = 2 and its child `jaw` 1 m to the side. Vertices 0 and 1
+    follow the root; 2 and 3 follow root and jaw half and half. With `bind_pose` the inverse bind matrices
+    undo the joints, so the quad stays where its vertices say."""
+    doc, blob = quad_document()
+    joints = np.array([[0, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]], np.uint8)
+    weights = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0]], np.float32)
+    jv, blob = add_view(doc, blob, joints.tobytes())
+    wv, blob = add_view(doc, blob, weights.tobytes())
+    doc["accessors"] += [{"bufferView": jv, "componentType": 5121, "count": 4, "type": "VEC4"},
+                         {"bufferView": wv, "componentType": 5126, "count": 4, "type": "VEC4"}]
+    attributes = doc["meshes"][0]["primitives"][0]["attributes"]
+    attributes["JOINTS_0"], attributes["WEIGHTS_0"] = len(doc["accessors"]) - 2, len(doc["accessors"]) - 1
+    skin = {"joints": [1, 2]}
+    if bind_pose:
+        inverse = [np.eye(4), np.eye(4)]
+        inverse[0][2, 3], inverse[1][:3, 3] = -2.0, [-1.0, 0.0, -2.0]
+        iv, blob = add_view(doc, blob, np.stack([m.T for m in inverse]).astype(np.float32).tobytes())
+        doc["accessors"].append({"bufferView": iv, "componentType": 5126, "count": 2, "type": "MAT4"})
+        skin["inverseBindMatrices"] = len(doc["accessors"]) - 1
+    doc["skins"] = [skin]
+    doc["nodes"][0]["skin"] = 0
+    doc["nodes"] += [{"name": "root", "translation": [0.0, 0.0, 2.0], "children": [2]},
+                     {"name": "jaw", "translation": [1.0, 0.0, 0.0]}]
+    doc["scenes"][0]["nodes"] = [0, 1]
+    return write_glb(path, doc, blob)

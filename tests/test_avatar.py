@@ -11,9 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gltf_factory import (
+    LIFT,
+    POSITIONS,
+    PUSH_VALUES,
+    TARGET_NAMES,
+    TEXCOORDS,
+    quad_document,
+    quad_glb,
+    skinned_quad_glb,
+    write_glb,
+    write_gltf,
+)
 
-from gltf_factory import (LIFT, POSITIONS, PUSH_VALUES, TARGET_NAMES, TEXCOORDS, quad_document, quad_glb,
-                          write_glb, write_gltf)
 from meshsync.avatar import AvatarError, load_avatar
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +62,24 @@ def test_gltf_with_buffer_beside_it(tmp_path):
     doc, blob = quad_document()
     avatar = load_avatar(write_gltf(tmp_path / "quad.gltf", doc, blob))
     np.testing.assert_array_equal(avatar.meshes[0].primitives[0].geometry.positions, POSITIONS)
+
+
+def test_skinned_mesh_is_placed_by_its_joints(tmp_path):
+    avatar = load_avatar(skinned_quad_glb(tmp_path / "skinned.glb", bind_pose=False))
+    (mesh,) = avatar.meshes
+    assert [j.name for j in avatar.joints] == ["root", "jaw"]
+    assert [j.parent for j in avatar.joints] == [None, 0]
+    np.testing.assert_allclose(avatar.joints[1].matrix[:3, 3], [1, 0, 2])
+    np.testing.assert_array_equal(mesh.matrix, np.eye(4))  # the skinned node's own lift is ignored
+    geometry = mesh.primitives[0].geometry
+    np.testing.assert_allclose(geometry.positions[:2], POSITIONS[:2] + [0, 0, 2])
+    np.testing.assert_allclose(geometry.positions[2:], POSITIONS[2:] + [0.5, 0, 2])
+    np.testing.assert_allclose(geometry.target_positions[0], LIFT)  # translations leave deltas alone
+
+
+def test_skinned_mesh_in_its_bind_pose_stays_put(tmp_path):
+    avatar = load_avatar(skinned_quad_glb(tmp_path / "bind.glb", bind_pose=True))
+    np.testing.assert_allclose(avatar.meshes[0].primitives[0].geometry.positions, POSITIONS, atol=1e-6)
 
 
 def _outside_secret(tmp_path: Path) -> Path:
@@ -180,3 +208,18 @@ def test_nothing_outside_the_folder_is_opened(tmp_path):
     assert opened, "the audit hook saw no file opened at all"
     folder_real = os.path.realpath(folder)
     assert all(p.startswith(folder_real + os.sep) for p in opened), opened
+
+
+def test_skin_naming_a_missing_joint(tmp_path):
+    path = skinned_quad_glb(tmp_path / "skinned.glb", bind_pose=False)
+    doc, blob = _read_glb(path)
+    doc["skins"][0]["joints"] = [1]
+    with pytest.raises(AvatarError, match="names joint 1; the skin has 1"):
+        load_avatar(write_glb(tmp_path / "bad.glb", doc, blob))
+
+
+def _read_glb(path: Path) -> tuple[dict, bytes]:
+    data = path.read_bytes()
+    length = int.from_bytes(data[12:16], "little")
+    doc = json.loads(data[20:20 + length])
+    return doc, data[20 + length + 8:]

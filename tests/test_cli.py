@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from gltf_factory import quad_glb
 from PIL import Image
 
-from gltf_factory import quad_glb
 from meshsync.render.sheet import COLUMNS, LABEL_HEIGHT, SHEET_POSES
 
 

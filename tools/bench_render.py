@@ -60,7 +60,8 @@ def main() -> None:
                         renderer.render(pose)
                     rates.append(args.frames / (time.perf_counter() - start))
             fps = float(np.median(rates))
-            print(f"{width:>5}x{height:<4} {aa:>4.1f} {fps:>8.1f} {1000 / fps:>9.2f}  {min(rates):.0f}-{max(rates):.0f}")
+            spread = f"{min(rates):.0f}-{max(rates):.0f}"
+            print(f"{width:>5}x{height:<4} {aa:>4.1f} {fps:>8.1f} {1000 / fps:>9.2f}  {spread}")
 
 
 if __name__ == "__main__":

