@@ -38,7 +38,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     A failure (bad input, full disk, Ctrl-C) leaves no partial file behind.
     """
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     if not folder.is_dir():
         raise UserError(f"cannot write {target}: folder {folder} does not exist")
     try:

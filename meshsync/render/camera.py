@@ -9,6 +9,7 @@ import numpy as np
 from ..avatar import Avatar
 
 FACE_LANDMARKS = ("eyeLeft", "eyeRight", "chin", "noseTip")
+PORTRAIT_FOV = 22.0  # degrees of vertical field of view: a portrait lens, little perspective distortion
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Camera:
     eye: np.ndarray  # (3,) world position
     target: np.ndarray  # (3,) point looked at
     up: np.ndarray  # (3,) world up hint
-    fov_y: float = 22.0  # degrees; a portrait lens
+    fov_y: float = PORTRAIT_FOV  # degrees
     near: float = 0.05
     far: float = 5.0
 
@@ -48,7 +49,7 @@ class Camera:
         return (ndc + 1) / 2 * [width, height]
 
 
-def frame_face(avatar: Avatar, aspect: float, fov_y: float = 22.0) -> Camera:
+def frame_face(avatar: Avatar, aspect: float, fov_y: float = PORTRAIT_FOV) -> Camera:
     """A frontal camera showing the whole head with a little neck, whatever the avatar's scale or facing."""
     points = avatar.landmark_points()
     if all(name in points for name in FACE_LANDMARKS):
