@@ -89,7 +89,6 @@ def test_lip_gap_at_rest_and_in_poses(head):
 
 def test_teeth_and_tongue_stay_inside_the_mouth(head):
     """Render teeth and tongue white and everything else black: white may only show between the lips."""
-    (mesh,) = head.meshes
     inner = {"teeth", "tongue"}
     materials = [dataclasses.replace(m, base_color=np.array([1.0, 1.0, 1.0, 1.0] if m.name in inner else
                                                             [0.0, 0.0, 0.0, 1.0], np.float32), roughness=1.0)

@@ -51,10 +51,12 @@ class _Draw:
     count: int
 
 
-def _shader(name: str, defines: tuple[str, ...] = ()) -> str:
-    """Shader source with `#define`s inserted after its #version line."""
-    version, _, body = resources.files(__package__).joinpath("shaders", name).read_text().partition("\n")
-    return "\n".join([version] + [f"#define {d}" for d in defines] + [body])
+def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None) -> str:
+    """Shader source with `#define`s, then the `shared` chunk, inserted after its #version line."""
+    folder = resources.files(__package__).joinpath("shaders")
+    version, _, body = folder.joinpath(name).read_text().partition("\n")
+    chunk = [folder.joinpath(shared).read_text()] if shared else []
+    return "\n".join([version] + [f"#define {d}" for d in defines] + chunk + [body])
 
 
 class Renderer:
@@ -80,8 +82,8 @@ class Renderer:
     def _program(self, defines: tuple[str, ...]) -> moderngl.Program:
         """The mesh program compiled for one material variant, with the camera and lights set."""
         if defines not in self._programs:
-            program = self.ctx.program(vertex_shader=_shader("mesh.vert", defines),
-                                       fragment_shader=_shader("mesh.frag", defines))
+            program = self.ctx.program(vertex_shader=_shader("mesh.vert", defines, "shading.glsl"),
+                                       fragment_shader=_shader("mesh.frag", defines, "shading.glsl"))
             program["view"].write(self.camera.view().T.astype(np.float32).tobytes())
             program["projection"].write(
                 self.camera.projection(self.width / self.height).T.astype(np.float32).tobytes())
