@@ -5,20 +5,24 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-# EGL + Mesa's software rasteriser for headless OpenGL.
-APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1
+# EGL + Mesa's software rasteriser for headless OpenGL; espeak-ng for pronouncing words outside the dictionary.
+APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng
 DEMO_OUT := out
 
-.PHONY: demo test setup system-packages
+.PHONY: demo test setup system-packages test-voices
 
 demo: setup
 	mkdir -p $(DEMO_OUT)
 	$(VENV)/bin/meshsync poses -o $(DEMO_OUT)/poses.png
 
-test: setup
+test: setup test-voices
 	$(PYTHON) -m pytest
 
 setup: system-packages $(VENV)/.installed node_modules/.installed
+
+# MBROLA voices speak the alignment tests' sentences with exact phone timings (tests and evaluation only).
+test-voices:
+	bash tools/install_mbrola.sh
 
 # apt only when something is missing, so a second run does not touch the network.
 system-packages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .files import default_avatar_path
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _log_to_stderr(quiet=getattr(args, "quiet", False))
     try:
         return args.run(args)
     except UserError as exc:
@@ -40,7 +42,52 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("avatar", type=Path, help="glTF/GLB avatar")
     inspect.add_argument("--json", action="store_true", help="print machine-readable JSON")
     inspect.set_defaults(run=run_inspect)
+
+    align = commands.add_parser("align", help="time the words and phones of a transcript in speech audio")
+    align.add_argument("audio", type=Path, help="speech: wav, flac, ogg, mp3, m4a, opus, or a video with sound")
+    source = align.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
+    source.add_argument("--alignment", type=Path, help="a Montreal Forced Aligner / Praat TextGrid to read instead")
+    align.add_argument("--aligner", choices=("pocketsphinx", "mfa"), default="pocketsphinx",
+                       help="pocketsphinx (built in, default) or mfa (an installed Montreal Forced Aligner)")
+    align.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
+    align.add_argument("-o", "--output", type=Path, required=True, help="phones.json or phones.TextGrid")
+    align.add_argument("--plot", type=Path, help="also draw the waveform with the word and phone tiers (PNG)")
+    align.add_argument("--workers", type=int, default=2, help="processes for long audio (default 2)")
+    align.add_argument("--quiet", action="store_true", help="print errors only")
+    align.set_defaults(run=run_align)
     return parser
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno <= logging.INFO else f"{record.levelname.lower()}: "
+        return f"meshsync: {level}{record.getMessage()}"
+
+
+def _log_to_stderr(quiet: bool) -> None:
+    """Warnings and notes from the stages as one line each on stderr."""
+    log = logging.getLogger("meshsync")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLine())
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.ERROR if quiet else logging.INFO)
+
+
+def _progress_bar(label: str, quiet: bool):
+    """A progress bar on a terminal, nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = round(30 * done / total)
+        end = "\n" if done == total else ""
+        print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end, file=sys.stderr,
+              flush=True)
+
+    return show
 
 
 def run_poses(args: argparse.Namespace) -> int:
@@ -61,6 +108,40 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     description = describe(load_avatar(args.avatar))
     print(json.dumps(description, indent=2) if args.json else format_description(description))
+    return 0
+
+
+ALIGNMENT_FORMATS = (".json", ".textgrid")
+
+
+def run_align(args: argparse.Namespace) -> int:
+    from .align import write_json
+    from .align.speech import align_speech
+    from .audio import load_audio
+
+    suffix = args.output.suffix.lower()
+    if suffix not in ALIGNMENT_FORMATS:
+        raise UserError(f"{args.output}: write the alignment as .json or .TextGrid")
+    if args.plot and args.plot.suffix.lower() != ".png":
+        raise UserError(f"{args.plot}: the plot is a PNG; give a path ending in .png")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    audio = load_audio(args.audio)
+    alignment = align_speech(audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers,
+                             _progress_bar("align", args.quiet))
+    if suffix == ".json":
+        write_json(alignment, args.output)
+    else:
+        from .align.textgrid import write_textgrid
+
+        write_textgrid(alignment, args.output)
+    if args.plot:
+        from .align.plot import plot_alignment
+
+        plot_alignment(audio, alignment, args.plot)
+    if not args.quiet:
+        print(f"wrote {args.output}: {len(alignment.words)} words, {len(alignment.phones)} phones, "
+              f"confidence {alignment.confidence:.2f}")
     return 0
 
 

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error, meshsync
 from gltf_factory import quad_glb
 from PIL import Image
 
 from meshsync.render.sheet import COLUMNS, LABEL_HEIGHT, SHEET_POSES
-
-
-def meshsync(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "meshsync.cli", *args], capture_output=True, text=True, cwd=cwd)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("meshsync: error:"), result.stderr
-    assert all(w in lines[0] for w in words), lines[0]
 
 
 def test_poses_writes_a_labelled_sheet(tmp_path):

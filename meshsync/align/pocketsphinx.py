@@ -1,0 +1,319 @@
+"""Forced alignment with PocketSphinx, the default aligner (installs from PyPI with its en-us model).
+
+A row of small passes:
+1. split the audio at pauses into chunks of 10-30 s (bounded memory; PocketSphinx's phone pass is quadratic-ish
+   in utterance length);
+2. find which words each chunk holds: a grammar that accepts any prefix of the remaining words, decoded chunk by
+   chunk;
+3. align each chunk in a worker process: a word pass, then a phone pass on it (`set_alignment`), retried with
+   wide beams when the first try fails;
+4. turn pauses swallowed by a phone back into silence (energy);
+5. score each word from its acoustic score per frame and mark the stretches that do not match the transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..audio import Audio, frame_energy
+from ..text import Transcript, pocketsphinx_model_dir
+from . import MIN_CONFIDENCE, SILENCE, UNKNOWN, Alignment, Segment, tile, unreliable_stretches
+
+log = logging.getLogger("meshsync")
+
+RATE = 16000
+FRAME = 0.01  # PocketSphinx frame step, seconds
+CHUNK_MIN, CHUNK_MAX = 10.0, 30.0  # seconds of audio per aligned chunk
+PAUSE_MIN = 0.25  # a gap at least this long is a pause (chunks are cut there; absorbed ones become silence)
+WIDE_BEAMS = {"beam": 1e-100, "wbeam": 1e-80, "pbeam": 1e-100, "maxhmmpf": -1}
+# Word confidence = logistic of the acoustic score per frame (PocketSphinx scores each frame against its best
+# senone, so this is a goodness-of-pronunciation measure); calibrated on tools/bench_align.py's corpus.
+SCORE_CENTRE, SCORE_SCALE = -55.0, 6.0
+MISMATCH_MIN = 0.4  # seconds: shorter low-confidence runs are single odd words, not a transcript mismatch
+
+
+@dataclass(frozen=True)
+class _Word:
+    """A word (or an inter-word silence, label `sil`) with its phones."""
+
+    word: Segment
+    phones: tuple[Segment, ...]
+
+
+def align(audio: Audio, transcript: Transcript, workers: int = 2,
+          progress: Callable[[int, int], None] | None = None) -> Alignment:
+    """Timed words and phones of `transcript` in `audio`."""
+    audio = audio.resampled(RATE)
+    pcm = audio.pcm16()
+    energy = frame_energy(audio, hop=FRAME)
+    words = [w.word for w in transcript.words]
+    with tempfile.TemporaryDirectory(prefix="meshsync-align-") as tmp:
+        dictionary = Path(tmp) / "words.dict"
+        dictionary.write_text(_dictionary_text(transcript), encoding="utf-8")
+        chunks = split_at_pauses(energy, _speech_threshold(energy))
+        jobs: list[tuple[int, int, list[str]]] = []
+        assigned = _assign_words(chunks, words, pcm, energy, str(dictionary))
+        aligned = _run(_recorded(assigned, jobs), pcm, str(dictionary), workers, progress)
+    threshold = _speech_threshold(energy)
+    timed = [_fallback(job, audio.duration) if result is None else _restore_pauses(result, energy, threshold)
+             for job, result in zip(jobs, aligned)]
+    mismatched = [_chunk_span(chunk) for chunk in timed if _chunk_confidence(chunk) < MIN_CONFIDENCE]
+    return _assemble([w for chunk in timed for w in chunk], mismatched, audio.duration, transcript)
+
+
+def _recorded(items, into: list):
+    """Pass `items` through, keeping a copy of each in `into`."""
+    for item in items:
+        into.append(item)
+        yield item
+
+
+# ---------------------------------------------------------------------------------------------- chunks
+
+
+def _speech_threshold(energy: np.ndarray) -> float:
+    """Energy (dB) that separates speech from the noise floor: a fifth of the way from floor to speech level."""
+    floor, speech = np.percentile(energy, [10, 95])
+    return float(floor + 0.2 * (speech - floor))
+
+
+def split_at_pauses(energy: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """(start, end) frames of chunks CHUNK_MIN..CHUNK_MAX long, cut in the middle of pauses where possible."""
+    total = len(energy)
+    lo, hi, pause = round(CHUNK_MIN / FRAME), round(CHUNK_MAX / FRAME), round(PAUSE_MIN / FRAME)
+    quiet = energy < threshold
+    chunks, start = [], 0
+    while total - start > hi:
+        window = quiet[start + lo:start + hi]
+        cut = _pause_middle(window, pause)
+        if cut is None:  # no pause in reach: cut at the quietest frame
+            cut = int(np.argmin(energy[start + lo:start + hi]))
+        chunks.append((start, start + lo + cut))
+        start += lo + cut
+    chunks.append((start, total))
+    return chunks
+
+
+def _pause_middle(quiet: np.ndarray, min_length: int) -> int | None:
+    """Middle frame of the first run of at least `min_length` quiet frames."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    for begin, end in zip(edges[::2], edges[1::2]):
+        if end - begin >= min_length:
+            return int((begin + end) // 2)
+    return None
+
+
+def _assign_words(chunks: list[tuple[int, int]], words: list[str], pcm: np.ndarray, energy: np.ndarray,
+                  dictionary: str):
+    """Yield (start frame, end frame, words) per chunk; a prefix grammar finds where each chunk's words end."""
+    if len(chunks) == 1:
+        yield chunks[0][0], chunks[0][1], words
+        return
+    speaking = energy >= _speech_threshold(energy)
+    per_frame = len(words) / max(1, int(speaking.sum()))
+    decoder = _decoder(dictionary)
+    position = 0
+    for index, (start, end) in enumerate(chunks):
+        if index == len(chunks) - 1:
+            yield start, end, words[position:]
+            break
+        expected = per_frame * int(speaking[start:end].sum())
+        count = _prefix_length(decoder, pcm[start * 160:end * 160], words[position:], expected)
+        yield start, end, words[position:position + count]
+        position += count
+
+
+def _prefix_length(decoder, pcm: np.ndarray, words: list[str], expected: float) -> int:
+    """How many of `words` the audio holds, from a grammar that may stop after any word."""
+    window = words[:int(expected * 1.5) + 15]
+    if not window:
+        return 0
+    final = len(window) + 1
+    transitions = [(i, i + 1, 1.0, w) for i, w in enumerate(window)]
+    transitions += [(i, final, 1.0) for i in range(1, len(window) + 1)]
+    decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, final, transitions))
+    decoder.activate_search("prefix")
+    _decode(decoder, pcm.tobytes())
+    hyp = decoder.hyp()
+    if hyp is None or not hyp.hypstr:
+        return min(len(words), max(0, round(expected)))
+    return len(hyp.hypstr.split())
+
+
+# ---------------------------------------------------------------------------------------------- aligning
+
+_DECODERS: dict[tuple, object] = {}
+
+
+def _decoder(dictionary: str, wide: bool = False):
+    """One decoder per process, dictionary and beam setting (loading the model takes about 0.1 s)."""
+    from pocketsphinx import Decoder
+
+    key = (dictionary, wide)
+    if key not in _DECODERS:
+        for stale in [k for k in _DECODERS if k[0] != dictionary]:  # an earlier clip's words: free its model
+            del _DECODERS[stale]
+        options = WIDE_BEAMS if wide else {}
+        _DECODERS[key] = Decoder(hmm=str(pocketsphinx_model_dir() / "en-us"), dict=dictionary, lm=None,
+                                 bestpath=False, loglevel="FATAL", **options)
+    return _DECODERS[key]
+
+
+def _dictionary_text(transcript: Transcript) -> str:
+    lines = []
+    for pron in {p.word: p for p in transcript.words}.values():
+        for i, phones in enumerate(pron.variants):
+            lines.append(f"{pron.word}{'' if i == 0 else f'({i + 1})'} {' '.join(phones)}")
+    return "\n".join(lines) + "\n"
+
+
+def _run(jobs, pcm: np.ndarray, dictionary: str, workers: int, progress) -> list[list[_Word] | None]:
+    """Align every chunk, in this process when there is one, else in `workers` processes; results in order."""
+    jobs = iter(jobs)
+    first = next(jobs)
+    tasks = ((start, pcm[start * 160:end * 160].tobytes(), words, dictionary) for start, end, words in jobs)
+    if first[1] * 160 >= len(pcm):  # a single chunk: no pool to start
+        result = [_align_chunk((first[0], pcm.tobytes(), first[2], dictionary))]
+        if progress:
+            progress(1, 1)
+        return result
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_align_chunk, (first[0], pcm[first[0] * 160:first[1] * 160].tobytes(), first[2],
+                                              dictionary))]
+        futures += [pool.submit(_align_chunk, task) for task in tasks]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            if progress:
+                progress(len(results), len(futures))
+    return results
+
+
+def _align_chunk(task: tuple[int, bytes, list[str], str]) -> list[_Word] | None:
+    """Two-pass alignment of one chunk; None when even wide beams cannot fit the words to the audio."""
+    start, pcm, words, dictionary = task
+    if not words:
+        return []
+    for wide in (False, True):
+        decoder = _decoder(dictionary, wide)
+        try:
+            decoder.set_align_text(" ".join(words))
+            _decode(decoder, pcm)  # pass 1 places the words
+            decoder.set_alignment()
+            _decode(decoder, pcm)  # pass 2 places their phones
+            return _parse(decoder.get_alignment(), start * FRAME)
+        except RuntimeError:
+            continue
+    return None
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
+def _parse(alignment, offset: float) -> list[_Word]:
+    out = []
+    for entry in alignment:
+        name = re.sub(r"\(\d+\)$", "", entry.name)
+        start, end = offset + entry.start * FRAME, offset + (entry.start + entry.duration) * FRAME
+        label = SILENCE if name.startswith("<") or name.startswith("[") or name.startswith("+") else name
+        confidence = _confidence(entry.score / max(1, entry.duration))
+        phones = tuple(Segment(SILENCE if p.name in ("SIL", "+SPN+", "+NSN+") else p.name,
+                               offset + p.start * FRAME, offset + (p.start + p.duration) * FRAME, confidence)
+                       for p in entry)
+        out.append(_Word(Segment(label, start, end, confidence), phones))
+    return out
+
+
+def _confidence(score_per_frame: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(score_per_frame - SCORE_CENTRE) / SCORE_SCALE))
+
+
+# ---------------------------------------------------------------------------------------------- after alignment
+
+
+def _fallback(job: tuple[int, int, list[str]], duration: float) -> list[_Word]:
+    """A chunk the words could not be fitted to: one unknown-speech stretch with confidence 0."""
+    start, end, words = job
+    seg = Segment(" ".join(words) or UNKNOWN, start * FRAME, min(duration, end * FRAME), 0.0)
+    log.warning("could not align %.1f-%.1f s to \"%s\"; marked unreliable", seg.start, seg.end,
+                _shorten(seg.label))
+    return [_Word(seg, (Segment(UNKNOWN, seg.start, seg.end, 0.0),))]
+
+
+def _shorten(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[:size - 3] + "..."
+
+
+def _restore_pauses(words: list[_Word], energy: np.ndarray, threshold: float) -> list[_Word]:
+    """Give back to silence the quiet edge of a phone that swallowed a pause (PocketSphinx's known weakness)."""
+    out = []
+    for item in words:
+        if item.word.label == SILENCE:
+            out.append(item)
+            continue
+        first, last = item.phones[0], item.phones[-1]
+        lead = _quiet_run(energy, threshold, first.start, first.end, from_start=True)
+        tail = _quiet_run(energy, threshold, last.start, last.end, from_start=False)
+        phones = list(item.phones)
+        before, after = [], []
+        if lead >= PAUSE_MIN:
+            phones[0] = Segment(first.label, first.start + lead, first.end, first.confidence)
+            before = [_silence(first.start, first.start + lead)]
+        if tail >= PAUSE_MIN and phones[-1].end - tail > phones[-1].start:
+            phones[-1] = Segment(last.label, phones[-1].start, last.end - tail, last.confidence)
+            after = [_silence(last.end - tail, last.end)]
+        word = Segment(item.word.label, phones[0].start, phones[-1].end, item.word.confidence)
+        out += before + [_Word(word, tuple(phones))] + after
+    return out
+
+
+def _silence(start: float, end: float) -> _Word:
+    seg = Segment(SILENCE, start, end, 1.0)
+    return _Word(seg, (seg,))
+
+
+def _quiet_run(energy: np.ndarray, threshold: float, start: float, end: float, from_start: bool) -> float:
+    """Seconds of quiet frames from one edge of [start, end), keeping at least 50 ms of the phone."""
+    frames = energy[round(start / FRAME):round(end / FRAME) - 5]
+    if not from_start:
+        frames = energy[round(start / FRAME) + 5:round(end / FRAME)][::-1]
+    loud = np.flatnonzero(frames >= threshold)
+    return (loud[0] if loud.size else len(frames)) * FRAME
+
+
+def _chunk_confidence(chunk: list[_Word]) -> float:
+    """Duration-weighted confidence of a chunk's words and of its long silences (which may hide speech)."""
+    scored = [w.word for w in chunk if w.word.label != SILENCE or w.word.end - w.word.start >= PAUSE_MIN]
+    total = sum(s.end - s.start for s in scored)
+    return sum((s.end - s.start) * s.confidence for s in scored) / total if total > 0 else 1.0
+
+
+def _chunk_span(chunk: list[_Word]) -> Segment:
+    """A whole chunk as one unreliable segment: when most of an utterance does not match, none of it is trusted."""
+    return Segment(UNKNOWN, chunk[0].word.start, chunk[-1].word.end, 0.0)
+
+
+def _assemble(words: list[_Word], mismatched: list[Segment], duration: float, transcript: Transcript) -> Alignment:
+    """Phones tiling [0, duration] (neighbouring silences merged), spoken words, unreliable stretches."""
+    phones = tile([p for w in words for p in w.phones], duration)
+    spoken = [w.word for w in words if w.word.label != SILENCE]
+    # Silence that scores badly is speech the transcript does not mention.
+    untranscribed = [w.word for w in words if w.word.label == SILENCE and w.word.end - w.word.start >= PAUSE_MIN]
+    unreliable = unreliable_stretches(spoken + untranscribed + mismatched, MISMATCH_MIN)
+    if unreliable:
+        seconds = sum(b - a for a, b in unreliable)
+        log.warning("the transcript does not match %.1f s of the audio (%d stretches); those stretches are "
+                    "marked unreliable", seconds, len(unreliable))
+    return Alignment(tuple(spoken), phones, duration, "pocketsphinx", unreliable, tuple(transcript.guessed))

@@ -1,0 +1,189 @@
+"""Alignment accuracy and speed against the exact phone timings of tools/make_corpus.py.
+
+    python tools/bench_align.py build/corpus                 # every clip folder, grouped by voice and noise
+    python tools/bench_align.py build/corpus --long          # also the long recordings: wall time, peak RSS
+
+Boundary error: the reference and aligned phone sequences are matched (difflib, equal-length substitutions
+paired too); every boundary of a matched reference phone is compared with the aligned one. Reports mean and
+median error, share within 20 and 50 ms, share over 100 ms, and the real-time factor (align time / duration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from meshsync.align.pocketsphinx import align
+from meshsync.audio import load_audio
+from meshsync.text import normalize, pronounce
+
+
+def boundary_errors(reference: list, aligned: list) -> list[float]:
+    """|aligned - reference| in seconds for each boundary of the matched, non-silent phones."""
+    ref = [p for p in reference if p[0] != "sil"]
+    hyp = [p for p in aligned if p[0] != "sil"]
+    matcher = difflib.SequenceMatcher(a=[p[0] for p in ref], b=[p[0] for p in hyp], autojunk=False)
+    pairs: dict[float, float] = {}
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for r, h in zip(ref[i1:i2], hyp[j1:j2]):
+                pairs.setdefault(r[1], h[1])
+                pairs.setdefault(r[2], h[2])
+    return [abs(h - r) for r, h in pairs.items()]
+
+
+def summary(errors: list[float], seconds: float, audio_seconds: float) -> str:
+    e = np.array(errors) * 1000
+    return (f"mean {e.mean():5.1f} ms  median {np.median(e):5.1f} ms  <=20 ms {np.mean(e <= 20):6.1%}  "
+            f"<=50 ms {np.mean(e <= 50):6.1%}  >100 ms {np.mean(e > 100):5.1%}  RTF {seconds / audio_seconds:.3f}  "
+            f"({len(e)} boundaries)")
+
+
+def bench_clips(corpus: Path, limit: int) -> None:
+    groups: dict[str, list] = defaultdict(lambda: [[], 0.0, 0.0])
+    flagged: dict[str, int] = {}
+    clips: dict[str, int] = {}
+    for folder in sorted(p for p in corpus.iterdir() if p.is_dir() and p.name not in ("long", "asterisk")):
+        voice, _, noise = folder.name.split("_")
+        for meta_path in sorted(folder.glob("*.json"))[:limit]:
+            meta = json.loads(meta_path.read_text())
+            audio = load_audio(meta_path.with_suffix(".wav"))
+            started = time.perf_counter()
+            alignment = align(audio, pronounce(normalize(meta["text"])), workers=1)
+            seconds = time.perf_counter() - started
+            aligned = [(p.label, p.start, p.end) for p in alignment.phones]
+            flagged[noise] = flagged.get(noise, 0) + bool(alignment.unreliable)
+            clips[noise] = clips.get(noise, 0) + 1
+            errors = boundary_errors(meta["phones"], aligned)
+            for key in {f"{voice} {noise}", f"{'us3' if voice == 'us3' else 'us1/us2/en1'} {noise}"}:
+                groups[key][0] += errors
+                groups[key][1] += seconds
+                groups[key][2] += audio.duration
+    for key in sorted(groups):
+        errors, seconds, duration = groups[key]
+        print(f"{key:18s} {summary(errors, seconds, duration)}")
+    for noise in sorted(clips):
+        print(f"correct transcripts flagged unreliable, {noise}: {flagged[noise]}/{clips[noise]}")
+
+
+def peak_rss_of_tree(pid: int) -> int:
+    """Sum of VmRSS (kB) over a process and its descendants right now."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def bench_long(corpus: Path) -> None:
+    """Each long recording through the CLI: wall time and peak RSS of the whole process tree."""
+    for wav in sorted((corpus / "long").glob("*.wav")):
+        meta = json.loads(wav.with_suffix(".json").read_text())
+        text = wav.with_suffix(".txt")
+        text.write_text(meta["text"])
+        out = wav.with_suffix(".aligned.json")
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "meshsync.cli", "align", str(wav), "--text", str(text),
+                                  "-o", str(out), "--quiet"])
+        peak = 0
+
+        def sample() -> None:
+            nonlocal peak
+            while child.poll() is None:
+                peak = max(peak, peak_rss_of_tree(child.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        child.wait()
+        sampler.join()
+        seconds = time.perf_counter() - started
+        duration = load_audio(wav).duration
+        aligned = json.loads(out.read_text())
+        errors = boundary_errors(meta["phones"], [(p["label"], p["start"], p["end"]) for p in aligned["phones"]])
+        print(f"{wav.name}: {duration:.0f} s audio aligned in {seconds:.1f} s wall, peak RSS {peak / 1024:.0f} MB "
+              f"(all processes); {summary(errors, seconds, duration)}; unreliable {len(aligned['unreliable'])}")
+
+
+ASTERISK = Path("/usr/share/asterisk/sounds/en")
+ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+
+
+def bench_asterisk(work: Path) -> None:
+    """Real speech: the Debian asterisk-core-sounds-en prompts (Allison Smith, CC-BY-SA-3.0) with transcripts.
+
+    Beeps, tones and silences (transcripts in [], <> or () only) are skipped, and the notes in brackets and
+    parentheses that some transcripts carry ("IAX (note: does not say 2)") are removed. A prompt passes when
+    its alignment confidence is at least meshsync.align.MIN_CONFIDENCE.
+    """
+    import gzip
+
+    import imageio_ffmpeg
+
+    from meshsync.align import MIN_CONFIDENCE
+    from meshsync.errors import UserError
+
+    work.mkdir(parents=True, exist_ok=True)
+    lines = gzip.decompress(ASTERISK_TEXT.read_bytes()).decode("utf-8", "replace").splitlines()
+    passed, failures, seconds, duration = 0, [], 0.0, 0.0
+    prompts = [line.split(":", 1) for line in lines if ":" in line and not line.startswith(";")]
+    prompts = [(name.strip(), re.sub(r"\([^)]*\)|\[[^]]*\]|<[^>]*>", " ", text).strip()) for name, text in prompts]
+    prompts = [(name, text) for name, text in prompts if text and (ASTERISK / f"{name}.g722").exists()]
+    for name, text in prompts:
+        wav = work / f"{name.replace('/', '_')}.wav"
+        if not wav.exists():
+            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "g722", "-i",
+                            str(ASTERISK / f"{name}.g722"), "-ar", "16000", "-ac", "1", str(wav)], check=True)
+        try:
+            audio = load_audio(wav)
+            started = time.perf_counter()
+            alignment = align(audio, pronounce(normalize(text)), workers=1)
+            seconds += time.perf_counter() - started
+            duration += audio.duration
+            ok = alignment.confidence >= MIN_CONFIDENCE
+        except UserError as exc:
+            ok, alignment = False, None
+            print(f"  {name}: {exc}")
+        passed += ok
+        if not ok:
+            failures.append(f"{name} ({alignment.confidence:.2f}): {text}" if alignment else name)
+    print(f"asterisk prompts: {passed}/{len(prompts)} = {passed / len(prompts):.1%} aligned with confidence >= "
+          f"{MIN_CONFIDENCE}; {duration / 60:.1f} min of speech, RTF {seconds / max(duration, 1e-9):.3f}")
+    for failure in failures:
+        print(f"  low: {failure}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--limit", type=int, default=20, help="clips per folder")
+    parser.add_argument("--long", action="store_true", help="also the long recordings")
+    parser.add_argument("--only-long", action="store_true")
+    parser.add_argument("--asterisk", action="store_true", help="also the real asterisk prompts (Debian packages)")
+    args = parser.parse_args()
+    if args.asterisk:
+        bench_asterisk(args.corpus / "asterisk")
+    if not args.only_long:
+        bench_clips(args.corpus, args.limit)
+    if args.long or args.only_long:
+        bench_long(args.corpus)
+
+
+if __name__ == "__main__":
+    main()
