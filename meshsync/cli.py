@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .align import ALIGNERS
 from .errors import UserError
 from .files import default_avatar_path
 
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = align.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
     source.add_argument("--alignment", type=Path, help="a Montreal Forced Aligner / Praat TextGrid to read instead")
-    align.add_argument("--aligner", choices=("pocketsphinx", "mfa"), default="pocketsphinx",
+    align.add_argument("--aligner", choices=ALIGNERS, default="pocketsphinx",
                        help="pocketsphinx (built in, default) or mfa (an installed Montreal Forced Aligner)")
     align.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
     align.add_argument("-o", "--output", type=Path, required=True, help="phones.json or phones.TextGrid")
@@ -90,12 +91,16 @@ def _progress_bar(label: str, quiet: bool):
     return show
 
 
+def _require_png(path: Path, what: str) -> None:
+    if path.suffix.lower() != ".png":
+        raise UserError(f"{path}: {what} is a PNG; give an output path ending in .png")
+
+
 def run_poses(args: argparse.Namespace) -> int:
     from .avatar import load_avatar
     from .render.sheet import save_pose_sheet
 
-    if args.output.suffix.lower() != ".png":
-        raise UserError(f"{args.output}: the pose sheet is a PNG; give an output path ending in .png")
+    _require_png(args.output, "the pose sheet")
     avatar = load_avatar(args.avatar or default_avatar_path())
     save_pose_sheet(avatar, args.output, aa=args.aa)
     print(f"wrote {args.output}")
@@ -122,8 +127,8 @@ def run_align(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in ALIGNMENT_FORMATS:
         raise UserError(f"{args.output}: write the alignment as .json or .TextGrid")
-    if args.plot and args.plot.suffix.lower() != ".png":
-        raise UserError(f"{args.plot}: the plot is a PNG; give a path ending in .png")
+    if args.plot:
+        _require_png(args.plot, "the plot")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     audio = load_audio(args.audio)

@@ -116,6 +116,8 @@ def test_long_audio_is_split_at_pauses_and_stays_accurate(tmp_path):
     errors = np.array(boundary_errors(reference, [(p.label, p.start, p.end) for p in alignment.phones]))
     assert [w.label for w in alignment.words] == normalize(" ".join(texts))
     assert np.mean(errors <= 0.05) >= 0.95 and alignment.unreliable == ()
+    # Deterministic: the same result whichever worker aligned which chunk.
+    assert align(audio, pronounce(normalize(" ".join(texts))), workers=1) == alignment
 
 
 def test_mfa_textgrid_is_read_with_stress_silence_and_unknown_words():

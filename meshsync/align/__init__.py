@@ -17,6 +17,7 @@ from ..files import atomic_output
 SILENCE = "sil"
 UNKNOWN = "spn"  # speech the aligner could not place (MFA's label for it)
 MIN_CONFIDENCE = 0.5  # words below this are unreliable
+ALIGNERS = ("pocketsphinx", "mfa")  # the aligners `meshsync.align.speech.align_speech` can run
 
 
 @dataclass(frozen=True)

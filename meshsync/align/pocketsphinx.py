@@ -32,6 +32,7 @@ log = logging.getLogger("meshsync")
 
 RATE = 16000
 FRAME = 0.01  # PocketSphinx frame step, seconds
+HOP = round(RATE * FRAME)  # samples per frame
 CHUNK_MIN, CHUNK_MAX = 10.0, 30.0  # seconds of audio per aligned chunk
 PAUSE_MIN = 0.25  # a gap at least this long is a pause (chunks are cut there; absorbed ones become silence)
 WIDE_BEAMS = {"beam": 1e-100, "wbeam": 1e-80, "pbeam": 1e-100, "maxhmmpf": -1}
@@ -55,26 +56,19 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
     audio = audio.resampled(RATE)
     pcm = audio.pcm16()
     energy = frame_energy(audio, hop=FRAME)
+    threshold = _speech_threshold(energy)
     words = [w.word for w in transcript.words]
     with tempfile.TemporaryDirectory(prefix="meshsync-align-") as tmp:
         dictionary = Path(tmp) / "words.dict"
         dictionary.write_text(_dictionary_text(transcript), encoding="utf-8")
-        chunks = split_at_pauses(energy, _speech_threshold(energy))
-        jobs: list[tuple[int, int, list[str]]] = []
-        assigned = _assign_words(chunks, words, pcm, energy, str(dictionary))
-        aligned = _run(_recorded(assigned, jobs), pcm, str(dictionary), workers, progress)
-    threshold = _speech_threshold(energy)
+        chunks = split_at_pauses(energy, threshold)
+        jobs = _assign_words(chunks, words, pcm, energy >= threshold, str(dictionary))
+        tasks = ((job, pcm[job[0] * HOP:job[1] * HOP].tobytes(), str(dictionary)) for job in jobs)
+        aligned = _run(tasks, workers if len(chunks) > 1 else 0, len(chunks), progress)
     timed = [_fallback(job, audio.duration) if result is None else _restore_pauses(result, energy, threshold)
-             for job, result in zip(jobs, aligned)]
+             for job, result in aligned]
     mismatched = [_chunk_span(chunk) for chunk in timed if _chunk_confidence(chunk) < MIN_CONFIDENCE]
     return _assemble([w for chunk in timed for w in chunk], mismatched, audio.duration, transcript)
-
-
-def _recorded(items, into: list):
-    """Pass `items` through, keeping a copy of each in `into`."""
-    for item in items:
-        into.append(item)
-        yield item
 
 
 # ---------------------------------------------------------------------------------------------- chunks
@@ -112,13 +106,15 @@ def _pause_middle(quiet: np.ndarray, min_length: int) -> int | None:
     return None
 
 
-def _assign_words(chunks: list[tuple[int, int]], words: list[str], pcm: np.ndarray, energy: np.ndarray,
+def _assign_words(chunks: list[tuple[int, int]], words: list[str], pcm: np.ndarray, speaking: np.ndarray,
                   dictionary: str):
-    """Yield (start frame, end frame, words) per chunk; a prefix grammar finds where each chunk's words end."""
+    """Yield (start frame, end frame, words) per chunk; a prefix grammar finds where each chunk's words end.
+
+    A generator, so the first chunks are aligned in the workers while later ones are still being assigned.
+    """
     if len(chunks) == 1:
         yield chunks[0][0], chunks[0][1], words
         return
-    speaking = energy >= _speech_threshold(energy)
     per_frame = len(words) / max(1, int(speaking.sum()))
     decoder = _decoder(dictionary)
     position = 0
@@ -127,7 +123,7 @@ def _assign_words(chunks: list[tuple[int, int]], words: list[str], pcm: np.ndarr
             yield start, end, words[position:]
             break
         expected = per_frame * int(speaking[start:end].sum())
-        count = _prefix_length(decoder, pcm[start * 160:end * 160], words[position:], expected)
+        count = _prefix_length(decoder, pcm[start * HOP:end * HOP], words[position:], expected)
         yield start, end, words[position:position + count]
         position += count
 
@@ -151,21 +147,14 @@ def _prefix_length(decoder, pcm: np.ndarray, words: list[str], expected: float) 
 
 # ---------------------------------------------------------------------------------------------- aligning
 
-_DECODERS: dict[tuple, object] = {}
-
-
 def _decoder(dictionary: str, wide: bool = False):
-    """One decoder per process, dictionary and beam setting (loading the model takes about 0.1 s)."""
+    """A fresh decoder (loading the model takes about 0.1 s). Never reused across chunks: PocketSphinx carries
+    state from one utterance to the next, which made a chunk's alignment depend on the worker's earlier chunks."""
     from pocketsphinx import Decoder
 
-    key = (dictionary, wide)
-    if key not in _DECODERS:
-        for stale in [k for k in _DECODERS if k[0] != dictionary]:  # an earlier clip's words: free its model
-            del _DECODERS[stale]
-        options = WIDE_BEAMS if wide else {}
-        _DECODERS[key] = Decoder(hmm=str(pocketsphinx_model_dir() / "en-us"), dict=dictionary, lm=None,
-                                 bestpath=False, loglevel="FATAL", **options)
-    return _DECODERS[key]
+    options = WIDE_BEAMS if wide else {}
+    return Decoder(hmm=str(pocketsphinx_model_dir() / "en-us"), dict=dictionary, lm=None, bestpath=False,
+                   loglevel="FATAL", **options)
 
 
 def _dictionary_text(transcript: Transcript) -> str:
@@ -176,31 +165,29 @@ def _dictionary_text(transcript: Transcript) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(jobs, pcm: np.ndarray, dictionary: str, workers: int, progress) -> list[list[_Word] | None]:
-    """Align every chunk, in this process when there is one, else in `workers` processes; results in order."""
-    jobs = iter(jobs)
-    first = next(jobs)
-    tasks = ((start, pcm[start * 160:end * 160].tobytes(), words, dictionary) for start, end, words in jobs)
-    if first[1] * 160 >= len(pcm):  # a single chunk: no pool to start
-        result = [_align_chunk((first[0], pcm.tobytes(), first[2], dictionary))]
+def _run(tasks, workers: int, total: int, progress) -> list:
+    """(job, result) for every task in order: in this process when `workers` is 0, else in worker processes."""
+    results = []
+
+    def done(job_and_result) -> None:
+        results.append(job_and_result)
         if progress:
-            progress(1, 1)
-        return result
+            progress(len(results), total)
+
+    if workers == 0:  # one chunk: no pool to start
+        for task in tasks:
+            done((task[0], _align_chunk(task)))
+        return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_align_chunk, (first[0], pcm[first[0] * 160:first[1] * 160].tobytes(), first[2],
-                                              dictionary))]
-        futures += [pool.submit(_align_chunk, task) for task in tasks]
-        results = []
-        for future in futures:
-            results.append(future.result())
-            if progress:
-                progress(len(results), len(futures))
+        futures = [(task[0], pool.submit(_align_chunk, task)) for task in tasks]
+        for job, future in futures:
+            done((job, future.result()))
     return results
 
 
-def _align_chunk(task: tuple[int, bytes, list[str], str]) -> list[_Word] | None:
+def _align_chunk(task: tuple[tuple[int, int, list[str]], bytes, str]) -> list[_Word] | None:
     """Two-pass alignment of one chunk; None when even wide beams cannot fit the words to the audio."""
-    start, pcm, words, dictionary = task
+    (start, _, words), pcm, dictionary = task
     if not words:
         return []
     for wide in (False, True):
@@ -227,7 +214,7 @@ def _parse(alignment, offset: float) -> list[_Word]:
     for entry in alignment:
         name = re.sub(r"\(\d+\)$", "", entry.name)
         start, end = offset + entry.start * FRAME, offset + (entry.start + entry.duration) * FRAME
-        label = SILENCE if name.startswith("<") or name.startswith("[") or name.startswith("+") else name
+        label = SILENCE if name[0] in "<[+" else name  # <sil>, [NOISE], +BREATH+: fillers
         confidence = _confidence(entry.score / max(1, entry.duration))
         phones = tuple(Segment(SILENCE if p.name in ("SIL", "+SPN+", "+NSN+") else p.name,
                                offset + p.start * FRAME, offset + (p.start + p.duration) * FRAME, confidence)

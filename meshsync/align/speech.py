@@ -9,10 +9,9 @@ from typing import Callable
 from ..audio import Audio
 from ..errors import UserError
 from ..text import normalize, pronounce, read_text
-from . import Alignment
+from . import ALIGNERS, Alignment
 
 log = logging.getLogger("meshsync")
-ALIGNERS = ("pocketsphinx", "mfa")
 
 
 def align_speech(audio: Audio, text: str | None = None, alignment: Path | None = None,
