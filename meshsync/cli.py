@@ -10,8 +10,9 @@ from pathlib import Path
 
 from . import __version__
 from .align import ALIGNERS
+from .animate import METHODS
 from .errors import UserError
-from .files import default_avatar_path
+from .files import check_output_folder, default_avatar_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,19 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(run=run_inspect)
 
     align = commands.add_parser("align", help="time the words and phones of a transcript in speech audio")
-    align.add_argument("audio", type=Path, help="speech: wav, flac, ogg, mp3, m4a, opus, or a video with sound")
-    source = align.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
-    source.add_argument("--alignment", type=Path, help="a Montreal Forced Aligner / Praat TextGrid to read instead")
-    align.add_argument("--aligner", choices=ALIGNERS, default="pocketsphinx",
-                       help="pocketsphinx (built in, default) or mfa (an installed Montreal Forced Aligner)")
-    align.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
+    _speech_arguments(align, transcript_required=True)
     align.add_argument("-o", "--output", type=Path, required=True, help="phones.json or phones.TextGrid")
     align.add_argument("--plot", type=Path, help="also draw the waveform with the word and phone tiers (PNG)")
-    align.add_argument("--workers", type=int, default=2, help="processes for long audio (default 2)")
-    align.add_argument("--quiet", action="store_true", help="print errors only")
     align.set_defaults(run=run_align)
+
+    animate = commands.add_parser("animate", help="speech -> ARKit blendshape curves (Live Link CSV or JSON)")
+    _speech_arguments(animate, transcript_required=False)
+    animate.add_argument("--fps", type=float, default=60.0, help="frames per second (default 60)")
+    animate.add_argument("--method", choices=METHODS,
+                         help="rules (default with a transcript) or network (default without one)")
+    animate.add_argument("-o", "--output", type=Path, required=True, help="curves.csv (Live Link Face) or .json")
+    animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
+    animate.set_defaults(run=run_animate)
     return parser
+
+
+def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool) -> None:
+    """The audio and its transcript or alignment, shared by every command that takes speech."""
+    parser.add_argument("audio", type=Path, help="speech: wav, flac, ogg, mp3, m4a, opus, or a video with sound")
+    source = parser.add_mutually_exclusive_group(required=transcript_required)
+    source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
+    source.add_argument("--alignment", type=Path, help="a Montreal Forced Aligner / Praat TextGrid to read instead")
+    parser.add_argument("--aligner", choices=ALIGNERS, default="pocketsphinx",
+                        help="pocketsphinx (built in, default) or mfa (an installed Montreal Forced Aligner)")
+    parser.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
+    parser.add_argument("--workers", type=int, default=2, help="processes for long audio (default 2)")
+    parser.add_argument("--quiet", action="store_true", help="print errors only")
 
 
 class _OneLine(logging.Formatter):
@@ -94,6 +109,7 @@ def _progress_bar(label: str, quiet: bool):
 def _require_png(path: Path, what: str) -> None:
     if path.suffix.lower() != ".png":
         raise UserError(f"{path}: {what} is a PNG; give an output path ending in .png")
+    check_output_folder(path)
 
 
 def run_poses(args: argparse.Namespace) -> int:
@@ -116,24 +132,40 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-ALIGNMENT_FORMATS = (".json", ".textgrid")
+ALIGNMENT_FORMATS = {".json": ".json", ".textgrid": ".TextGrid"}
+
+
+def _check_outputs(args: argparse.Namespace, what: str, formats: dict[str, str], plot: str) -> str:
+    """Refuse an output format or folder that cannot work before any work is done; the output's suffix."""
+    suffix = args.output.suffix.lower()
+    if suffix not in formats:
+        raise UserError(f"{args.output}: write the {what} as {' or '.join(formats.values())}")
+    check_output_folder(args.output)
+    if args.plot:
+        _require_png(args.plot, plot)
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    return suffix
+
+
+def _speech(args: argparse.Namespace):
+    """The audio, and the alignment the speech arguments ask for (aligned now, or read; None without a
+    transcript)."""
+    from .align.speech import align_speech
+    from .audio import load_audio
+
+    audio = load_audio(args.audio)
+    if args.text is None and args.alignment is None:
+        return audio, None
+    return audio, align_speech(audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers,
+                               _progress_bar("align", args.quiet))
 
 
 def run_align(args: argparse.Namespace) -> int:
     from .align import write_json
-    from .align.speech import align_speech
-    from .audio import load_audio
 
-    suffix = args.output.suffix.lower()
-    if suffix not in ALIGNMENT_FORMATS:
-        raise UserError(f"{args.output}: write the alignment as .json or .TextGrid")
-    if args.plot:
-        _require_png(args.plot, "the plot")
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
-    audio = load_audio(args.audio)
-    alignment = align_speech(audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers,
-                             _progress_bar("align", args.quiet))
+    suffix = _check_outputs(args, "alignment", ALIGNMENT_FORMATS, "the plot")
+    audio, alignment = _speech(args)
     if suffix == ".json":
         write_json(alignment, args.output)
     else:
@@ -147,6 +179,34 @@ def run_align(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {args.output}: {len(alignment.words)} words, {len(alignment.phones)} phones, "
               f"confidence {alignment.confidence:.2f}")
+    return 0
+
+
+CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json"}
+
+
+def run_animate(args: argparse.Namespace) -> int:
+    from .animate import animate, resolve_method
+
+    suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
+    audio, alignment = _speech(args)
+    method = resolve_method(alignment, args.method)
+    curves = animate(audio, alignment, fps=args.fps, method=method)
+    if suffix == ".csv":
+        from .export.livelink import write_livelink_csv
+
+        write_livelink_csv(curves, args.output)
+    else:
+        from .export.curves_json import write_curves_json
+
+        write_curves_json(curves, args.output, alignment, method)
+    if args.plot:
+        from .animate.plot import plot_curves
+
+        plot_curves(curves, alignment, args.plot)
+    if not args.quiet:
+        mode = "text-aligned" if alignment is not None else "audio-only"
+        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({mode}, {method})")
     return 0
 
 

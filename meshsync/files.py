@@ -31,6 +31,13 @@ def _umask() -> int:
     return mask
 
 
+def check_output_folder(path: str | os.PathLike) -> None:
+    """Fail before any work when the output's folder is missing."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {path}: folder {folder} does not exist")
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
@@ -39,8 +46,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(path)
     folder = target.parent
-    if not folder.is_dir():
-        raise UserError(f"cannot write {target}: folder {folder} does not exist")
+    check_output_folder(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
     except OSError as exc:

@@ -14,7 +14,8 @@ def test_installed_package_works_from_another_folder(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(REPO)], check=True, capture_output=True)
-    for name in ("assets/head.glb", "assets/README.md", "rigs/arkit.toml", "render/shaders/mesh.frag"):
+    for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
+                 "render/shaders/mesh.frag", "animate/visemes.toml", "export/livelink.toml"):
         assert (target / "meshsync" / name).is_file(), name
     script = (
         "import meshsync, sys\n"
@@ -27,6 +28,11 @@ def test_installed_package_works_from_another_folder(tmp_path):
         "assert detect(avatar)[0].profile.name == 'arkit'\n"
         "with Renderer(avatar, 64, 64) as r:\n"
         "    assert r.render({'jawOpen': 1.0}).shape == (64, 64, 3)\n"
+        "from meshsync.animate import animate\n"
+        "from meshsync.audio import Audio\n"
+        "import numpy as np\n"
+        "noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)\n"
+        "assert animate(Audio(noise, 16000), fps=30).frames == 30\n"
         "print('ok')\n"
     )
     elsewhere = tmp_path / "elsewhere"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -121,37 +120,19 @@ def bench_long(corpus: Path) -> None:
               f"(all processes); {summary(errors, seconds, duration)}; unreliable {len(aligned['unreliable'])}")
 
 
-ASTERISK = Path("/usr/share/asterisk/sounds/en")
-ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
-
-
 def bench_asterisk(work: Path) -> None:
-    """Real speech: the Debian asterisk-core-sounds-en prompts (Allison Smith, CC-BY-SA-3.0) with transcripts.
-
-    Beeps, tones and silences (transcripts in [], <> or () only) are skipped, and the notes in brackets and
-    parentheses that some transcripts carry ("IAX (note: does not say 2)") are removed. A prompt passes when
-    its alignment confidence is at least meshsync.align.MIN_CONFIDENCE.
-    """
-    import gzip
-
-    import imageio_ffmpeg
+    """Real speech (tools/asterisk.py): a prompt passes when its alignment confidence is at least
+    meshsync.align.MIN_CONFIDENCE."""
+    from asterisk import prompts, wav
 
     from meshsync.align import MIN_CONFIDENCE
     from meshsync.errors import UserError
 
-    work.mkdir(parents=True, exist_ok=True)
-    lines = gzip.decompress(ASTERISK_TEXT.read_bytes()).decode("utf-8", "replace").splitlines()
     passed, failures, seconds, duration = 0, [], 0.0, 0.0
-    prompts = [line.split(":", 1) for line in lines if ":" in line and not line.startswith(";")]
-    prompts = [(name.strip(), re.sub(r"\([^)]*\)|\[[^]]*\]|<[^>]*>", " ", text).strip()) for name, text in prompts]
-    prompts = [(name, text) for name, text in prompts if text and (ASTERISK / f"{name}.g722").exists()]
-    for name, text in prompts:
-        wav = work / f"{name.replace('/', '_')}.wav"
-        if not wav.exists():
-            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "g722", "-i",
-                            str(ASTERISK / f"{name}.g722"), "-ar", "16000", "-ac", "1", str(wav)], check=True)
+    spoken = prompts()
+    for name, text in spoken:
         try:
-            audio = load_audio(wav)
+            audio = load_audio(wav(name, work))
             started = time.perf_counter()
             alignment = align(audio, pronounce(normalize(text)), workers=1)
             seconds += time.perf_counter() - started
@@ -163,7 +144,7 @@ def bench_asterisk(work: Path) -> None:
         passed += ok
         if not ok:
             failures.append(f"{name} ({alignment.confidence:.2f}): {text}" if alignment else name)
-    print(f"asterisk prompts: {passed}/{len(prompts)} = {passed / len(prompts):.1%} aligned with confidence >= "
+    print(f"asterisk prompts: {passed}/{len(spoken)} = {passed / len(spoken):.1%} aligned with confidence >= "
           f"{MIN_CONFIDENCE}; {duration / 60:.1f} min of speech, RTF {seconds / max(duration, 1e-9):.3f}")
     for failure in failures:
         print(f"  low: {failure}")

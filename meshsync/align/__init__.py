@@ -107,3 +107,13 @@ def to_dict(alignment: Alignment) -> dict:
 def write_json(alignment: Alignment, path: Path) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(to_dict(alignment), indent=1) + "\n", encoding="utf-8")
+
+
+def from_dict(data: dict) -> Alignment:
+    """The inverse of `to_dict`."""
+
+    def segments(rows: list[dict]) -> tuple[Segment, ...]:
+        return tuple(Segment(r["label"], r["start"], r["end"], r["confidence"]) for r in rows)
+
+    return Alignment(segments(data["words"]), segments(data["phones"]), data["duration"], data["source"],
+                     tuple(tuple(s) for s in data["unreliable"]), tuple(data["guessed"]))

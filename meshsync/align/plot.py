@@ -27,9 +27,9 @@ def plot_alignment(audio: Audio, alignment: Alignment, path: Path) -> None:
     for start, end in alignment.unreliable:
         draw.rectangle([start * scale, 0, end * scale, height - AXIS_HEIGHT], fill=UNRELIABLE)
     _waveform(draw, audio, width)
-    _tier(draw, alignment.words, WAVE_HEIGHT, scale)
-    _tier(draw, [p for p in alignment.phones if p.label != SILENCE], WAVE_HEIGHT + TIER_HEIGHT, scale)
-    _axis(draw, alignment.duration, WAVE_HEIGHT + 2 * TIER_HEIGHT, scale)
+    draw_tier(draw, alignment.words, WAVE_HEIGHT, scale)
+    draw_tier(draw, [p for p in alignment.phones if p.label != SILENCE], WAVE_HEIGHT + TIER_HEIGHT, scale)
+    draw_axis(draw, alignment.duration, WAVE_HEIGHT + 2 * TIER_HEIGHT, scale)
     with atomic_output(path) as tmp:
         image.save(tmp, format="PNG")
 
@@ -45,7 +45,7 @@ def _waveform(draw: ImageDraw.ImageDraw, audio: Audio, width: int) -> None:
             draw.line([(x, top), (x, bottom)], fill=WAVE)
 
 
-def _tier(draw: ImageDraw.ImageDraw, segments, top: int, scale: float) -> None:
+def draw_tier(draw: ImageDraw.ImageDraw, segments, top: int, scale: float) -> None:
     draw.line([(0, top), (draw.im.size[0], top)], fill=GRID)
     for seg in segments:
         left, right = seg.start * scale, seg.end * scale
@@ -63,7 +63,7 @@ def _fit(draw: ImageDraw.ImageDraw, seg: Segment, room: float) -> str:
     return label
 
 
-def _axis(draw: ImageDraw.ImageDraw, duration: float, top: int, scale: float) -> None:
+def draw_axis(draw: ImageDraw.ImageDraw, duration: float, top: int, scale: float) -> None:
     step = next(s for s in (0.1, 0.5, 1, 5, 10, 30, 60, 300) if s * scale >= 60)
     for i in range(int(duration / step) + 1):
         x = i * step * scale

@@ -1,0 +1,63 @@
+"""Animation: speech (and its alignment, when there is one) -> ARKit blendshape curves.
+
+A row of small passes, as in Rhubarb Lip Sync:
+  phones -> viseme keys (targets.py) -> dominance blend (dominance.py) -> jaw x loudness (jaw.py)
+  -> smoothing (smooth.py) -> constraints: rest, f/v contact, p/b/m closure (constraints.py)
+The network (meshsync.model) replaces the first three passes when asked to, and is the only way without a
+transcript: it predicts the curves and the visemes from the audio, and the constraints run on its visemes.
+Where the alignment is unreliable (the transcript does not fit the audio), the audio-only network takes over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..align import Alignment
+from ..audio import Audio
+from ..errors import UserError
+from .constraints import apply_constraints
+from .curves import Curves, channel_names, frame_count
+from .dominance import blend
+from .fallback import splice_audio_only
+from .jaw import loudness_gain, scale_jaw
+from .smooth import gaussian
+from .table import load_table
+from .targets import viseme_keys
+
+METHODS = ("rules", "network")
+DEFAULT_FPS = 60.0
+
+__all__ = ["Curves", "animate", "resolve_method", "METHODS", "DEFAULT_FPS"]
+
+
+def resolve_method(alignment: Alignment | None, method: str | None = None) -> str:
+    """The method to use: the one asked for, else the rules with an alignment and the network without."""
+    method = method or ("rules" if alignment is not None else "network")
+    if method not in METHODS:
+        raise UserError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
+    if method == "rules" and alignment is None:
+        raise UserError("the rule-based method needs a transcript; give --text or --alignment, or use the network")
+    return method
+
+
+def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAULT_FPS,
+            method: str | None = None) -> Curves:
+    """Curves for `audio` at `fps`. With an alignment the default method is the rule-based passes; without
+    one, the network listens to the audio alone."""
+    if not 1 <= fps <= 1000:
+        raise UserError(f"--fps {fps:g} is out of range; give a frame rate between 1 and 1000")
+    method = resolve_method(alignment, method)
+    table = load_table()
+    times = np.arange(frame_count(audio.duration, fps)) / fps
+    if method == "rules":
+        keys = viseme_keys(alignment.phones, table)
+        values = scale_jaw(blend(keys, times, table), loudness_gain(audio, times, table), table)
+    else:
+        from ..model import predict
+
+        values, keys = predict(audio, alignment, times, table)
+    if alignment is not None and alignment.unreliable:
+        values, keys = splice_audio_only(values, keys, alignment, audio, times, table)
+    values = gaussian(values, table.timing["smoothing"] * fps)
+    values = apply_constraints(values, keys, times, audio.duration, table)
+    return Curves(float(fps), channel_names(), np.clip(values, 0.0, 1.0).astype(np.float32))

@@ -1,0 +1,90 @@
+"""Constraints that always win over the blend: lips sealed on p/b/m, lower lip on the upper teeth on f/v,
+lips rounded on oo, oh and w, the mouth at rest in pauses. Each holds its pose over a window and eases in
+and out of it, so it adds no jump; a window always covers at least one frame, whatever the frame rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..align import Segment
+from .table import CLOSURE, CONTACT, ROUNDED, ROUNDING_CHANNELS, SILENCE_VISEME, Table
+
+
+def apply_constraints(values: np.ndarray, keys: list[Segment], times: np.ndarray, duration: float,
+                      table: Table) -> np.ndarray:
+    """Rest, labiodental contact, rounding, then bilabial closure: later ones win where they overlap."""
+    values = values.copy()
+    t = table.timing
+    mouth = table.mouth
+    rest = np.zeros(len(table.names), dtype=np.float32)
+    for start, end, attack, release in rest_windows(keys, duration, table):
+        _hold(values, times, rest, mouth, start, end, attack, release)
+    for key in keys:
+        if key.label == CONTACT:
+            _hold(values, times, table.visemes[CONTACT].pose, mouth, key.start - t["contact_lead"],
+                  key.end - t["contact_lead"], t["contact_attack"], t["closure_open"])
+    rounding = np.isin(table.names, ROUNDING_CHANNELS)
+    for key in keys:
+        if key.label in ROUNDED:
+            _hold(values, times, table.visemes[key.label].pose, rounding, key.start - t["rounding_lead"],
+                  key.end - t["rounding_lead"], t["rounding_ramp"], t["rounding_ramp"])
+    for key in keys:
+        if key.label == CLOSURE:
+            start, end = closure_window(key, table)
+            _hold(values, times, table.visemes[CLOSURE].pose, mouth, start, end, t["closure_attack"],
+                  t["closure_open"])
+    return values
+
+
+def closure_window(key: Segment, table: Table) -> tuple[float, float]:
+    """Lips sealed from (about) the visual onset of the p/b/m to its release, 40-120 ms before the release.
+
+    The release is where the sound ends (the burst of p/b, the end of m's murmur), one lead-time's worth of
+    a frame early at most: the lips may open a little before the sound, never after.
+    """
+    t = table.timing
+    release = key.end - min(t["lead"], 0.02)
+    start = max(release - t["closure_max"], min(key.start - t["closure_lead"], release - t["closure_min"]))
+    return start, release
+
+
+def rest_windows(keys: list[Segment], duration: float, table: Table) -> list[tuple[float, float, float, float]]:
+    """(start, end, attack, release) of rest in every silence of at least `pause` seconds."""
+    t = table.timing
+    windows = []
+    for i, key in enumerate(keys):
+        length = key.end - key.start
+        if key.label != SILENCE_VISEME or length < t["pause"]:
+            continue
+        attack = t["rest_release"] if i > 0 else 0.0
+        onset = min(t["onset"], length - attack - 0.04) if i < len(keys) - 1 else 0.0
+        windows.append((key.start + attack, min(key.end - onset, duration), attack, onset))
+    return windows
+
+
+def _hold(values: np.ndarray, times: np.ndarray, pose: np.ndarray, channels: np.ndarray, start: float,
+          end: float, attack: float, release: float) -> None:
+    """Blend `channels` of `values` toward `pose`: fully over [start, end], with cosine ramps either side."""
+    lo, hi = np.searchsorted(times, [start, end], side="left")
+    if hi <= lo:  # no frame inside the window: the nearest frame to its middle holds the pose
+        lo = min(int(round((start + end) / 2 * _rate(times))), len(times) - 1)
+        hi = lo + 1
+        start, end = times[lo], times[lo]
+    a, b = np.searchsorted(times, [start - attack, end + release])
+    span = times[a:b]
+    weight = np.ones(len(span))
+    rising, falling = span < start, span > end
+    weight[rising] = _ease((span[rising] - (start - attack)) / max(attack, 1e-9))
+    weight[falling] = _ease(((end + release) - span[falling]) / max(release, 1e-9))
+    weight[lo - a:hi - a] = 1.0
+    block = values[a:b][:, channels]
+    values[a:b, channels] = block + weight[:, None] * (pose[channels] - block)
+
+
+def _ease(x: np.ndarray) -> np.ndarray:
+    return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+
+
+def _rate(times: np.ndarray) -> float:
+    return 1.0 / (times[1] - times[0]) if len(times) > 1 else 1.0

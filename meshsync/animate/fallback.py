@@ -1,0 +1,31 @@
+"""Where the transcript and the audio disagree (the alignment's unreliable stretches), listen instead:
+the audio-only network's curves and visemes replace the aligned ones there, cross-faded at the edges."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..align import Alignment, Segment
+from ..audio import Audio
+from .table import Table
+
+FADE = 0.05  # s
+
+
+def splice_audio_only(values: np.ndarray, keys: list[Segment], alignment: Alignment, audio: Audio,
+                      times: np.ndarray, table: Table) -> tuple[np.ndarray, list[Segment]]:
+    from ..model import predict
+
+    heard, heard_keys = predict(audio, None, times, table)
+    weight = np.zeros(len(times))
+    for start, end in alignment.unreliable:
+        inside = np.clip(np.minimum(times - start, end - times) / FADE + 0.5, 0.0, 1.0)
+        weight = np.maximum(weight, inside)
+    values = values + weight[:, None] * (heard - values)
+
+    def outside(key: Segment) -> bool:
+        middle = (key.start + key.end) / 2
+        return not any(start <= middle < end for start, end in alignment.unreliable)
+
+    kept = [k for k in keys if outside(k)] + [k for k in heard_keys if not outside(k)]
+    return values.astype(np.float32), sorted(kept, key=lambda k: k.start)

@@ -1,0 +1,1 @@
+"""Exports: curves to the files game engines and DCC tools read."""

@@ -1,0 +1,110 @@
+"""The lip-sync network: audio features (+ the aligned visemes, when there is a transcript) -> mouth curves
+and the viseme being spoken, every 10 ms. Weights: assets/lipsync.pt, trained by tools/train.py on
+license-clean speech (see assets/lipsync.md).
+
+Without a transcript, the visemes it hears become the keys the constraints hold (closure on p/b/m and so on).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from ..align import Alignment, Segment
+from ..animate.table import CLOSURE, CONTACT, Table
+from ..animate.targets import viseme_keys
+from ..audio import Audio
+from ..errors import UserError
+from ..features import HOP, speech_features
+from ..files import data_dir
+
+WEIGHTS = "lipsync.pt"
+MIN_KEY = 0.03  # s: decoded visemes shorter than this merge into their neighbours (except lip constraints)
+VOTE = 5  # frames: the viseme probabilities are averaged over this window before the argmax
+
+
+def viseme_names(table: Table) -> tuple[str, ...]:
+    return tuple(table.visemes)
+
+
+def curve_channels(table: Table) -> np.ndarray:
+    """Indices of the channels the network predicts: every channel some viseme pose moves."""
+    moved = np.any(np.stack([v.pose for v in table.visemes.values()]) != 0, axis=0)
+    return np.flatnonzero(moved)
+
+
+def inputs(audio: Audio, alignment: Alignment | None, table: Table) -> np.ndarray:
+    """(frames, features) network input: audio features, the aligned viseme one-hot, and a has-text flag."""
+    rows = speech_features(audio).rows()
+    names = viseme_names(table)
+    phones = np.zeros((len(rows), len(names) + 1), dtype=np.float32)
+    if alignment is not None:
+        times = np.arange(len(rows)) * HOP
+        for key in viseme_keys(alignment.phones, table):
+            lo, hi = np.searchsorted(times, [key.start, key.end])
+            phones[lo:hi, names.index(key.label)] = 1.0
+        phones[:, -1] = 1.0
+    return np.concatenate([rows, phones], axis=1)
+
+
+@cache
+def load_network():
+    """The trained network and its metadata, loaded once."""
+    import torch
+
+    from .network import LipSyncNet
+
+    path = data_dir("assets") / WEIGHTS
+    if not path.exists():
+        raise UserError(f"the network weights {path} are missing; reinstall meshsync or run tools/train.py")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    net = LipSyncNet(saved["inputs"], len(saved["channels"]), len(saved["visemes"]))
+    net.load_state_dict(saved["state"])
+    net.eval()
+    return net, tuple(saved["channels"]), tuple(saved["visemes"])
+
+
+def run_network(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, features) -> curves (frames, channels), viseme probabilities (frames, visemes)."""
+    import torch
+
+    net, _, _ = load_network()
+    with torch.inference_mode():
+        curves, logits = net(torch.from_numpy(x.T[None].copy()))
+    return curves[0].T.numpy(), torch.softmax(logits[0], dim=0).T.numpy()
+
+
+def predict(audio: Audio, alignment: Alignment | None, times: np.ndarray,
+            table: Table) -> tuple[np.ndarray, list[Segment]]:
+    """Curves at `times` (frames, channels of the table) and the viseme keys the constraints should hold."""
+    _, channels, visemes = load_network()
+    if visemes != viseme_names(table):
+        raise UserError("the network weights were trained with another viseme table; run tools/train.py")
+    curves, probabilities = run_network(inputs(audio, alignment, table))
+    frame_times = np.arange(len(curves)) * HOP
+    values = np.zeros((len(times), len(table.names)), dtype=np.float32)
+    for j, name in enumerate(channels):
+        values[:, table.index(name)] = np.interp(times, frame_times, curves[:, j])
+    if alignment is not None:
+        return values, viseme_keys(alignment.phones, table)
+    return values, decode(probabilities, visemes, audio.duration)
+
+
+def decode(probabilities: np.ndarray, visemes: tuple[str, ...], duration: float) -> list[Segment]:
+    """Per-frame viseme probabilities -> keys: smoothed over VOTE frames, argmax, runs under MIN_KEY merged."""
+    kernel = np.ones(VOTE) / VOTE
+    smoothed = np.stack([np.convolve(p, kernel, mode="same") for p in probabilities.T], axis=1)
+    best = smoothed.argmax(axis=1)
+    edges = np.flatnonzero(np.diff(best)) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(best)]])
+    keys: list[Segment] = []
+    for start, end in zip(starts, ends):
+        label, t0, t1 = visemes[best[start]], start * HOP, min(end * HOP, duration)
+        brief = t1 - t0 < MIN_KEY and label not in (CLOSURE, CONTACT)
+        if keys and (brief or keys[-1].label == label):
+            keys[-1] = Segment(keys[-1].label, keys[-1].start, t1)
+        else:
+            keys.append(Segment(label, t0, t1))
+    return keys

@@ -1,0 +1,215 @@
+"""Animation: curves from MBROLA sentences (exact phone timings) measured on the default head's geometry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import assert_one_line_error, meshsync
+
+from meshsync.align import Alignment, Segment
+from meshsync.align.speech import align_speech
+from meshsync.animate import animate
+from meshsync.animate.curves import ROTATIONS, arkit_names
+from meshsync.audio import Audio, load_audio
+from meshsync.avatar import load_avatar
+from meshsync.eval import CLOSED, evaluate, geometry, jitter, sync_lag
+from meshsync.export.livelink import columns, timecode
+from meshsync.features import speech_features
+from meshsync.files import default_avatar_path
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
+sys.path.insert(0, str(TOOLS))
+import make_corpus  # noqa: E402  (tools/ is not a package)
+
+SENTENCES = {
+    "baby": "Maybe the baby will sleep better by the window.",
+    "map": "Mom bought plums and apples. Please pass me the map, Bob.",
+    "five": "Five very fine violins were found in the village.",
+}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("speech")
+    for name, text in SENTENCES.items():
+        make_corpus.make_clip(folder, name, text, "us2", 175, None)
+    return {name: folder / f"{name}.wav" for name in SENTENCES}
+
+
+@pytest.fixture(scope="module")
+def avatar():
+    return load_avatar(default_avatar_path())
+
+
+def truth(wav: Path) -> list[Segment]:
+    return [Segment(*p) for p in json.loads(wav.with_suffix(".json").read_text())["phones"]]
+
+
+@pytest.fixture(scope="module")
+def aligned(clips) -> dict[str, tuple[Audio, Alignment]]:
+    out = {}
+    for name, wav in clips.items():
+        audio = load_audio(wav)
+        out[name] = audio, align_speech(audio, SENTENCES[name])
+    return out
+
+
+def test_text_aligned_closes_on_every_bilabial_rests_in_silence_and_leads_the_sound(clips, aligned, avatar):
+    tested = {"closure": 0, "labiodental": 0, "rest": 0}
+    for name, (audio, alignment) in aligned.items():
+        scores = evaluate(animate(audio, alignment), truth(clips[name]), avatar)
+        for metric in tested:
+            passed, total = getattr(scores, metric)
+            assert passed == total, (name, scores.misses)
+            tested[metric] += total
+        assert -80 <= scores.lags[0] <= 10, (name, scores.lags)
+        assert scores.jitter[0] < 0.5
+    assert tested["closure"] >= 12 and tested["labiodental"] >= 6 and tested["rest"] >= 6, tested
+
+
+def test_curves_shape_and_channels(aligned):
+    audio, alignment = aligned["baby"]
+    curves = animate(audio, alignment, fps=30)
+    assert curves.names == arkit_names() + ROTATIONS and len(curves.names) == 61
+    assert curves.values.dtype == np.float32 and curves.frames == round(audio.duration * 30)
+    assert curves.values.min() >= 0 and curves.values.max() <= 1
+    assert curves.channel("jawOpen").max() <= 0.45  # moderate jaw
+    assert not curves.values[:, curves.names.index("headYaw"):].any()  # rotations: later work
+
+
+@pytest.mark.parametrize("fps", [24, 25, 100])
+def test_closure_holds_at_any_frame_rate(clips, aligned, avatar, fps):
+    audio, alignment = aligned["map"]
+    scores = evaluate(animate(audio, alignment, fps=fps), truth(clips["map"]), avatar)
+    assert scores.closure[0] == scores.closure[1], scores.misses
+
+
+def test_same_input_gives_identical_curves(aligned):
+    audio, alignment = aligned["five"]
+    for method in ("rules", "network"):
+        first, second = animate(audio, alignment, method=method), animate(audio, alignment, method=method)
+        assert first.values.tobytes() == second.values.tobytes()
+    first, second = animate(audio, None), animate(audio, None)
+    assert first.values.tobytes() == second.values.tobytes()
+
+
+def test_audio_only_network_rests_in_pauses_keeps_sync_and_closes_some_bilabials(clips, avatar):
+    """Without a transcript. Its bilabial closure on unseen voices (48 % on the benchmark) is below the
+    issue's 90 % target: this checks what it does today, so a worse model fails."""
+    closure, rest = [0, 0], [0, 0]
+    for name, wav in clips.items():
+        scores = evaluate(animate(load_audio(wav)), truth(wav), avatar)
+        for total, counts in ((closure, scores.closure), (rest, scores.rest)):
+            total[0] += counts[0]
+            total[1] += counts[1]
+        assert -40 <= scores.lags[0] <= 40, (name, scores.lags)
+    assert rest[0] == rest[1] >= 6, rest
+    assert closure[0] >= 0.45 * closure[1], closure
+
+
+def test_unreliable_stretches_fall_back_to_listening(clips, aligned, avatar):
+    audio, _ = aligned["map"]
+    partial = align_speech(audio, "Mom bought plums and apples.")  # the second sentence is missing
+    assert partial.unreliable
+    start, end = partial.unreliable[-1]
+    rules_only = animate(audio, replace(partial, unreliable=()))
+    spliced = animate(audio, partial)
+    inside = (spliced.times > start + 0.1) & (spliced.times < end - 0.1)
+    assert not np.array_equal(spliced.values[inside], rules_only.values[inside])
+    gap = geometry(spliced, avatar).gap[inside]
+    assert gap.max() > 5 and gap.min() <= CLOSED  # the mouth talks there, and closes on "please", "map", "Bob"
+
+
+def test_louder_speech_opens_the_jaw_further(aligned):
+    audio, alignment = aligned["baby"]
+    quiet = Audio(audio.samples * 0.1, audio.rate)
+    jaw = animate(audio, alignment).channel("jawOpen")
+    # the same clip at -20 dB: same loudness relative to itself, same jaw
+    assert np.allclose(animate(quiet, alignment).channel("jawOpen"), jaw, atol=1e-3)
+    loud_end = audio.samples.copy()
+    half = len(loud_end) // 2
+    loud_end[half:] *= 3.0
+    louder = animate(Audio(np.clip(loud_end, -1, 1), audio.rate), alignment).channel("jawOpen")
+    second = slice(round(len(jaw) * 0.55), None)
+    assert louder[second].sum() > jaw[second].sum() * 1.05
+
+
+def test_metrics_detect_late_mouth_and_chatter(clips, aligned, avatar):
+    audio, alignment = aligned["baby"]
+    curves = animate(audio, alignment)
+    gap = geometry(curves, avatar).gap
+    phones = truth(clips["baby"])
+    on_time = sync_lag(gap, phones, curves.fps)
+    late = sync_lag(np.concatenate([np.full(6, gap[0]), gap[:-6]]), phones, curves.fps)
+    assert late - on_time == pytest.approx(100.0, abs=5.0)  # six frames at 60 fps
+    noisy = gap + np.random.default_rng(0).uniform(-0.3, 0.3, len(gap))
+    assert jitter(gap, curves.fps) < 0.5 < jitter(noisy, curves.fps)
+    assert (gap <= CLOSED).any() and (gap > 5).any()
+
+
+def test_features_find_the_pitch_of_a_tone():
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = Audio((0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32), rate)
+    features = speech_features(tone)
+    middle = features.pitch[10:-10]
+    assert features.frames == 101 and features.mel.shape == (101, 40)
+    assert np.all(np.abs(middle - 150) < 3), middle[:5]
+    assert features.rows().shape == (101, 43)
+
+
+def test_cli_writes_live_link_csv_json_and_dope_sheet(clips, tmp_path):
+    wav = clips["baby"]
+    csv, js, png = tmp_path / "c.csv", tmp_path / "c.json", tmp_path / "c.png"
+    result = meshsync("animate", str(wav), "--text", SENTENCES["baby"], "-o", str(csv), "--plot", str(png))
+    assert result.returncode == 0, result.stderr
+    lines = csv.read_text().splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and header[-1] == "RightEyeRoll"
+    assert len(header) == 63 and tuple(header[2:]) == columns()
+    first, one_second = lines[1].split(","), lines[61].split(",")
+    assert first[:2] == ["00:00:00:00.000", "61"] and one_second[0] == "00:00:01:00.000"
+    assert len(first) == 63 and all(0 <= float(v) <= 1 for v in first[2:54])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    result = meshsync("animate", str(wav), "-o", str(js), "--fps", "30")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(js.read_text())
+    assert data["fps"] == 30 and data["mode"] == "audio-only" and data["method"] == "network"
+    assert len(data["values"]) == data["frames"] == round(load_audio(wav).duration * 30)
+    assert data["names"][:1] == ["browDownLeft"] and data["alignment"] is None
+
+
+def test_cli_files_are_byte_identical_across_runs(clips, tmp_path):
+    wav = clips["five"]
+    for suffix in (".csv", ".json"):
+        outputs = [tmp_path / f"{i}{suffix}" for i in range(2)]
+        for out in outputs:
+            assert meshsync("animate", str(wav), "--text", SENTENCES["five"], "-o", str(out)).returncode == 0
+        assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+
+def test_timecode_rolls_over_seconds_minutes_and_hours():
+    assert timecode(0, 60) == "00:00:00:00.000"
+    assert timecode(59, 60) == "00:00:00:59.000"
+    assert timecode(60 * 61 + 3, 60) == "00:01:01:03.000"
+    assert timecode(30 * 3600, 30) == "01:00:00:00.000"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}/c.txt"], "write the curves as .csv"),
+    (["-o", "{tmp}/c.csv", "--fps", "0"], "out of range"),
+    (["-o", "{tmp}/c.csv", "--plot", "{tmp}/p.jpg"], "PNG"),
+    (["-o", "{tmp}/c.csv", "--method", "rules"], "needs a transcript"),
+    (["-o", "{tmp}/missing/c.csv"], "does not exist"),
+])
+def test_cli_bad_input_is_one_line_and_writes_nothing(clips, tmp_path, args, message):
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = meshsync("animate", str(clips["baby"]), *args)
+    assert_one_line_error(result, message)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

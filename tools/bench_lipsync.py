@@ -1,0 +1,109 @@
+"""Lip-sync quality on the MBROLA corpus (exact phone timings), measured on the default head's geometry.
+
+    python tools/bench_lipsync.py build/corpus                    # every mode on clean us1/us2/en1
+    python tools/bench_lipsync.py build/corpus --modes text-rules --speed
+
+Modes: text-rules (aligner + rule-based passes, the teacher), text-network (aligner + network),
+audio-network (no transcript), and truth-rules (the true phone timings + rules: an upper bound that shows
+what the aligner costs). Alignments are cached in build/bench_lipsync. `--speed` times five minutes of
+curves (alignment excluded). The MBROLA voices are never used for training, so every clip is held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from meshsync.align import Alignment, Segment, from_dict, write_json
+from meshsync.align.speech import align_speech
+from meshsync.animate import animate
+from meshsync.audio import load_audio
+from meshsync.avatar import load_avatar
+from meshsync.eval import Scores, evaluate
+from meshsync.files import default_avatar_path
+
+MODES = ("text-rules", "text-network", "audio-network", "truth-rules")
+VOICES = ("us1", "us2", "en1")
+CACHE = Path("build/bench_lipsync")
+
+
+def clips(corpus: Path, noise: str) -> list[Path]:
+    return sorted(p for voice in VOICES for folder in sorted(corpus.glob(f"{voice}_*_{noise}"))
+                  for p in folder.glob("*.json"))
+
+
+def truth(meta: dict) -> list[Segment]:
+    return [Segment(label, start, end) for label, start, end in meta["phones"]]
+
+
+def alignment_for(meta_path: Path, meta: dict, audio) -> Alignment:
+    cached = CACHE / meta_path.parent.name / meta_path.name
+    if cached.exists():
+        return from_dict(json.loads(cached.read_text()))
+    result = align_speech(audio, meta["text"], workers=1)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    write_json(result, cached)
+    return result
+
+
+def run(mode: str, paths: list[Path], avatar, fps: float, verbose: bool) -> Scores:
+    scores = Scores()
+    for meta_path in paths:
+        meta = json.loads(meta_path.read_text())
+        audio = load_audio(meta_path.with_suffix(".wav"))
+        phones = truth(meta)
+        if mode == "truth-rules":
+            alignment = Alignment((), tuple(phones), audio.duration, "truth")
+        elif mode.startswith("text"):
+            alignment = alignment_for(meta_path, meta, audio)
+        else:
+            alignment = None
+        curves = animate(audio, alignment, fps=fps, method=mode.split("-")[1])
+        clip = evaluate(curves, phones, avatar)
+        if verbose and clip.misses:
+            print(f"  {meta_path.parent.name}/{meta_path.stem}: {', '.join(clip.misses)}")
+        scores.add(clip)
+    return scores
+
+
+def speed(corpus: Path, mode: str) -> None:
+    long = corpus / "long" / "long_us1_300s.json"
+    meta = json.loads(long.read_text())
+    audio = load_audio(long.with_suffix(".wav"))
+    alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth") if mode.startswith(("text", "truth")) \
+        else None
+    method = mode.split("-")[1]
+    animate(audio, alignment, method=method)  # warm up: imports, table, weights
+    started = time.perf_counter()
+    curves = animate(audio, alignment, method=method)
+    seconds = time.perf_counter() - started
+    print(f"{mode}: {audio.duration:.0f} s of audio -> {curves.frames} frames at 60 fps in {seconds:.2f} s "
+          f"(alignment excluded)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--noise", default="clean", help="clean, 20 or 10 (dB SNR)")
+    parser.add_argument("--fps", type=float, default=60.0)
+    parser.add_argument("--limit", type=int, default=0, help="at most this many clips (0: all)")
+    parser.add_argument("--speed", action="store_true", help="also time five minutes of curves per mode")
+    parser.add_argument("--verbose", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    paths = clips(args.corpus, args.noise)
+    paths = paths[:: max(1, len(paths) // args.limit)] if args.limit else paths
+    avatar = load_avatar(default_avatar_path())
+    print(f"{len(paths)} clips ({', '.join(VOICES)}, {args.noise}), {args.fps:g} fps, default head")
+    for mode in args.modes:
+        started = time.perf_counter()
+        scores = run(mode, paths, avatar, args.fps, args.verbose)
+        print(f"{mode:14s} {scores.summary()}  [{time.perf_counter() - started:.0f} s]")
+        if args.speed:
+            speed(args.corpus, mode)
+
+
+if __name__ == "__main__":
+    main()
