@@ -14,6 +14,8 @@ from .animate import METHODS
 from .errors import UserError
 from .files import check_output_folder, default_avatar_path
 
+log = logging.getLogger("meshsync")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     _speech_arguments(animate, transcript_required=False)
     animate.add_argument("--fps", type=float, default=60.0, help="frames per second (default 60)")
     animate.add_argument("--method", choices=METHODS,
-                         help="rules (default with a transcript) or network (default without one)")
+                         help="rules (default; without a transcript it first recognises English words) or "
+                              "network (listens to the audio alone, any language)")
     animate.add_argument("-o", "--output", type=Path, required=True, help="curves.csv (Live Link Face) or .json")
     animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
     animate.set_defaults(run=run_animate)
@@ -148,16 +151,22 @@ def _check_outputs(args: argparse.Namespace, what: str, formats: dict[str, str],
     return suffix
 
 
-def _speech(args: argparse.Namespace):
-    """The audio, and the alignment the speech arguments ask for (aligned now, or read; None without a
-    transcript)."""
+def _speech(args: argparse.Namespace, listen: bool = False):
+    """The audio, and the alignment the speech arguments ask for (aligned now, or read). Without a
+    transcript: None, or with `listen` the words PocketSphinx recognises, aligned."""
     from .align.speech import align_speech
     from .audio import load_audio
 
     audio = load_audio(args.audio)
-    if args.text is None and args.alignment is None:
-        return audio, None
-    return audio, align_speech(audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers,
+    text = args.text
+    if text is None and args.alignment is None:
+        if not listen:
+            return audio, None
+        from .align.recognize import recognize
+
+        log.info("no transcript: recognising English words (--method network listens in any language)")
+        text = recognize(audio, _progress_bar("recognise", args.quiet))
+    return audio, align_speech(audio, text, args.alignment, args.aligner, args.lexicon, args.workers,
                                _progress_bar("align", args.quiet))
 
 
@@ -182,14 +191,22 @@ def run_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mode(alignment, listened: bool) -> str:
+    if alignment is None:
+        return "audio-only"
+    return "audio-only, recognised words" if listened else "text-aligned"
+
+
 CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json"}
 
 
 def run_animate(args: argparse.Namespace) -> int:
-    from .animate import animate, resolve_method
+    from .animate import animate, check_fps, resolve_method
 
     suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
-    audio, alignment = _speech(args)
+    check_fps(args.fps)
+    listened = args.text is None and args.alignment is None
+    audio, alignment = _speech(args, listen=args.method != "network")
     method = resolve_method(alignment, args.method)
     curves = animate(audio, alignment, fps=args.fps, method=method)
     if suffix == ".csv":
@@ -199,14 +216,14 @@ def run_animate(args: argparse.Namespace) -> int:
     else:
         from .export.curves_json import write_curves_json
 
-        write_curves_json(curves, args.output, alignment, method)
+        write_curves_json(curves, args.output, alignment, _mode(alignment, listened), method)
     if args.plot:
         from .animate.plot import plot_curves
 
         plot_curves(curves, alignment, args.plot)
     if not args.quiet:
-        mode = "text-aligned" if alignment is not None else "audio-only"
-        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({mode}, {method})")
+        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps "
+              f"({_mode(alignment, listened)}, {method})")
     return 0
 
 

@@ -13,7 +13,7 @@ from cli_helpers import assert_one_line_error, meshsync
 
 from meshsync.align import Alignment, Segment
 from meshsync.align.speech import align_speech
-from meshsync.animate import animate
+from meshsync.animate import Curves, animate
 from meshsync.animate.curves import ROTATIONS, arkit_names
 from meshsync.audio import Audio, load_audio
 from meshsync.avatar import load_avatar
@@ -177,12 +177,30 @@ def test_cli_writes_live_link_csv_json_and_dope_sheet(clips, tmp_path):
     assert len(first) == 63 and all(0 <= float(v) <= 1 for v in first[2:54])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    result = meshsync("animate", str(wav), "-o", str(js), "--fps", "30")
+    result = meshsync("animate", str(wav), "-o", str(js), "--fps", "30", "--method", "network")
     assert result.returncode == 0, result.stderr
     data = json.loads(js.read_text())
     assert data["fps"] == 30 and data["mode"] == "audio-only" and data["method"] == "network"
     assert len(data["values"]) == data["frames"] == round(load_audio(wav).duration * 30)
     assert data["names"][:1] == ["browDownLeft"] and data["alignment"] is None
+
+
+def test_cli_without_transcript_recognises_the_words_and_closes_the_lips(clips, avatar, tmp_path):
+    closure = [0, 0]
+    for name, wav in clips.items():
+        out = tmp_path / f"{name}.json"
+        result = meshsync("animate", str(wav), "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "recognising English words" in result.stderr
+        data = json.loads(out.read_text())
+        assert data["mode"] == "audio-only, recognised words" and data["method"] == "rules"
+        assert len(data["alignment"]["words"]) >= 4
+        curves = Curves(data["fps"], tuple(data["names"]), np.array(data["values"], dtype=np.float32))
+        scores = evaluate(curves, truth(wav), avatar)
+        closure[0] += scores.closure[0]
+        closure[1] += scores.closure[1]
+        assert -80 <= scores.lags[0] <= 10, (name, scores.lags)
+    assert closure[0] >= 0.8 * closure[1], closure
 
 
 def test_cli_files_are_byte_identical_across_runs(clips, tmp_path):
@@ -205,7 +223,7 @@ def test_timecode_rolls_over_seconds_minutes_and_hours():
     (["-o", "{tmp}/c.txt"], "write the curves as .csv"),
     (["-o", "{tmp}/c.csv", "--fps", "0"], "out of range"),
     (["-o", "{tmp}/c.csv", "--plot", "{tmp}/p.jpg"], "PNG"),
-    (["-o", "{tmp}/c.csv", "--method", "rules"], "needs a transcript"),
+    (["-o", "{tmp}/c.csv", "--workers", "0"], "--workers"),
     (["-o", "{tmp}/missing/c.csv"], "does not exist"),
 ])
 def test_cli_bad_input_is_one_line_and_writes_nothing(clips, tmp_path, args, message):

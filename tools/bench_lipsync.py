@@ -4,8 +4,9 @@
     python tools/bench_lipsync.py build/corpus --modes text-rules --speed
 
 Modes: text-rules (aligner + rule-based passes, the teacher), text-network (aligner + network),
-audio-network (no transcript), and truth-rules (the true phone timings + rules: an upper bound that shows
-what the aligner costs). Alignments are cached in build/bench_lipsync. `--speed` times five minutes of
+audio-rules (no transcript: PocketSphinx recognises English words, aligned, then the rules),
+audio-network (no transcript: the network), and truth-rules (the true phone timings + rules: an upper
+bound that shows what the aligner costs). Alignments are cached in build/bench_lipsync. `--speed` times five minutes of
 curves (alignment excluded). The MBROLA voices are never used for training, so every clip is held out.
 """
 
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from meshsync.align import Alignment, Segment, from_dict, write_json
+from meshsync.align.recognize import recognize
 from meshsync.align.speech import align_speech
 from meshsync.animate import animate
 from meshsync.audio import load_audio
@@ -24,7 +26,7 @@ from meshsync.avatar import load_avatar
 from meshsync.eval import Scores, evaluate
 from meshsync.files import default_avatar_path
 
-MODES = ("text-rules", "text-network", "audio-network", "truth-rules")
+MODES = ("text-rules", "text-network", "audio-rules", "audio-network", "truth-rules")
 VOICES = ("us1", "us2", "en1")
 CACHE = Path("build/bench_lipsync")
 
@@ -38,11 +40,12 @@ def truth(meta: dict) -> list[Segment]:
     return [Segment(label, start, end) for label, start, end in meta["phones"]]
 
 
-def alignment_for(meta_path: Path, meta: dict, audio) -> Alignment:
-    cached = CACHE / meta_path.parent.name / meta_path.name
+def alignment_for(meta_path: Path, text: str | None, audio) -> Alignment:
+    """The alignment of the transcript, or (text None) of the words PocketSphinx recognises; cached."""
+    cached = CACHE / ("recognised" if text is None else "") / meta_path.parent.name / meta_path.name
     if cached.exists():
         return from_dict(json.loads(cached.read_text()))
-    result = align_speech(audio, meta["text"], workers=1)
+    result = align_speech(audio, recognize(audio) if text is None else text, workers=1)
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_json(result, cached)
     return result
@@ -57,7 +60,9 @@ def run(mode: str, paths: list[Path], avatar, fps: float, verbose: bool) -> Scor
         if mode == "truth-rules":
             alignment = Alignment((), tuple(phones), audio.duration, "truth")
         elif mode.startswith("text"):
-            alignment = alignment_for(meta_path, meta, audio)
+            alignment = alignment_for(meta_path, meta["text"], audio)
+        elif mode == "audio-rules":
+            alignment = alignment_for(meta_path, None, audio)
         else:
             alignment = None
         curves = animate(audio, alignment, fps=fps, method=mode.split("-")[1])
@@ -72,7 +77,7 @@ def speed(corpus: Path, mode: str) -> None:
     long = corpus / "long" / "long_us1_300s.json"
     meta = json.loads(long.read_text())
     audio = load_audio(long.with_suffix(".wav"))
-    alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth") if mode.startswith(("text", "truth")) \
+    alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth") if "rules" in mode or "text" in mode \
         else None
     method = mode.split("-")[1]
     animate(audio, alignment, method=method)  # warm up: imports, table, weights

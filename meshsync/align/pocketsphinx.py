@@ -56,7 +56,7 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
     audio = audio.resampled(RATE)
     pcm = audio.pcm16()
     energy = frame_energy(audio, hop=FRAME)
-    threshold = _speech_threshold(energy)
+    threshold = speech_threshold(energy)
     words = [w.word for w in transcript.words]
     with tempfile.TemporaryDirectory(prefix="meshsync-align-") as tmp:
         dictionary = Path(tmp) / "words.dict"
@@ -74,7 +74,7 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
 # ---------------------------------------------------------------------------------------------- chunks
 
 
-def _speech_threshold(energy: np.ndarray) -> float:
+def speech_threshold(energy: np.ndarray) -> float:
     """Energy (dB) that separates speech from the noise floor: a fifth of the way from floor to speech level."""
     floor, speech = np.percentile(energy, [10, 95])
     return float(floor + 0.2 * (speech - floor))

@@ -27,7 +27,12 @@ from .targets import viseme_keys
 METHODS = ("rules", "network")
 DEFAULT_FPS = 60.0
 
-__all__ = ["Curves", "animate", "resolve_method", "METHODS", "DEFAULT_FPS"]
+__all__ = ["Curves", "animate", "check_fps", "resolve_method", "METHODS", "DEFAULT_FPS"]
+
+
+def check_fps(fps: float) -> None:
+    if not 1 <= fps <= 1000:
+        raise UserError(f"--fps {fps:g} is out of range; give a frame rate between 1 and 1000")
 
 
 def resolve_method(alignment: Alignment | None, method: str | None = None) -> str:
@@ -44,8 +49,7 @@ def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAU
             method: str | None = None) -> Curves:
     """Curves for `audio` at `fps`. With an alignment the default method is the rule-based passes; without
     one, the network listens to the audio alone."""
-    if not 1 <= fps <= 1000:
-        raise UserError(f"--fps {fps:g} is out of range; give a frame rate between 1 and 1000")
+    check_fps(fps)
     method = resolve_method(alignment, method)
     table = load_table()
     times = np.arange(frame_count(audio.duration, fps)) / fps

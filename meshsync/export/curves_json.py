@@ -14,13 +14,13 @@ from ..files import atomic_output
 FORMAT = "meshsync.curves/1"
 
 
-def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, method: str) -> None:
+def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, mode: str, method: str) -> None:
     """Values rounded to 6 decimals; identical curves give byte-identical files."""
     data = {
         "format": FORMAT,
         "fps": curves.fps,
         "frames": curves.frames,
-        "mode": "text-aligned" if alignment is not None else "audio-only",
+        "mode": mode,
         "method": method,
         "names": list(curves.names),
         "values": np.round(curves.values.astype(np.float64), 6).tolist(),
