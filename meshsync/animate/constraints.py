@@ -38,13 +38,13 @@ def apply_constraints(values: np.ndarray, keys: list[Segment], times: np.ndarray
 
 
 def closure_window(key: Segment, table: Table) -> tuple[float, float]:
-    """Lips sealed from (about) the visual onset of the p/b/m to its release, 40-120 ms before the release.
+    """Lips sealed from just before the p/b/m sound to its release, for 40-120 ms.
 
-    The release is where the sound ends (the burst of p/b, the end of m's murmur), one lead-time's worth of
-    a frame early at most: the lips may open a little before the sound, never after.
+    The release is where the sound ends (the burst of p/b, the end of m's murmur), `release_lead` early:
+    the lips may open a little before the sound, never after.
     """
     t = table.timing
-    release = key.end - min(t["lead"], 0.02)
+    release = key.end - t["release_lead"]
     start = max(release - t["closure_max"], min(key.start - t["closure_lead"], release - t["closure_min"]))
     return start, release
 
