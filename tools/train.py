@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import asterisk
@@ -26,15 +27,14 @@ import festival
 import numpy as np
 import torch
 
-from meshsync.align import Alignment, Segment, from_dict, tile, write_json
+from meshsync.align import MIN_CONFIDENCE, Alignment, Segment, from_dict, tile, write_json
 from meshsync.align.pocketsphinx import align
 from meshsync.animate import animate
 from meshsync.animate.table import load_table
-from meshsync.animate.targets import viseme_keys
 from meshsync.audio import Audio, load_audio
 from meshsync.features import HOP
 from meshsync.files import data_dir
-from meshsync.model import WEIGHTS, curve_channels, inputs, viseme_names
+from meshsync.model import WEIGHTS, curve_channels, inputs, viseme_frames, viseme_names
 from meshsync.model.network import LipSyncNet
 from meshsync.text import normalize, pronounce
 
@@ -49,8 +49,6 @@ HELD_OUT = 0.1  # share of prompts kept for validation
 
 def aligned_prompts(work: Path) -> list[tuple[Audio, object]]:
     """(audio, alignment) of every prompt that aligns with confidence; alignments cached in `work`."""
-    from meshsync.align import MIN_CONFIDENCE
-
     result = []
     for name, text in asterisk.prompts():
         audio = load_audio(asterisk.wav(name, work / "wav"))
@@ -82,8 +80,6 @@ def festival_clips(work: Path) -> list[tuple[Audio, Alignment]]:
 
 def variant(audio: Audio, alignment, speed: float, noise_db: float, seed: int):
     """The clip played `speed` times faster (pitch and formants too), with noise; alignment rescaled."""
-    from dataclasses import replace
-
     samples = Audio(audio.samples, round(audio.rate * speed)).resampled(audio.rate).samples
     rms = float(np.sqrt(np.mean(samples[np.abs(samples) > 1e-3] ** 2)))
     samples = samples + np.random.default_rng(seed).normal(0, rms / 10 ** (noise_db / 20), samples.shape)
@@ -104,18 +100,13 @@ def examples(pairs, table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 
 def example(audio: Audio, alignment: Alignment, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    names = viseme_names(table)
     with_text = inputs(audio, alignment, table)
     frames = len(with_text)
     curves = animate(audio, alignment, fps=1 / HOP, method="rules").values[:, curve_channels(table)]
     curves = np.pad(curves, ((0, max(0, frames - len(curves))), (0, 0)), mode="edge")[:frames]
-    labels = np.zeros(frames, dtype=np.int64)
-    times = np.arange(frames) * HOP
-    for key in viseme_keys(alignment.phones, table):
-        lo, hi = np.searchsorted(times, [key.start, key.end])
-        labels[lo:hi] = names.index(key.label)
+    labels = np.maximum(viseme_frames(alignment, table, frames), 0)  # uncovered frames count as silence
     without = with_text.copy()
-    without[:, -len(names) - 1:] = 0.0
+    without[:, -len(viseme_names(table)) - 1:] = 0.0
     return with_text, without, curves, labels
 
 

@@ -2,9 +2,10 @@
 
 A row of small passes, as in Rhubarb Lip Sync:
   phones -> viseme keys (targets.py) -> dominance blend (dominance.py) -> jaw x loudness (jaw.py)
-  -> smoothing (smooth.py) -> constraints: rest, f/v contact, p/b/m closure (constraints.py)
-The network (meshsync.model) replaces the first three passes when asked to, and is the only way without a
-transcript: it predicts the curves and the visemes from the audio, and the constraints run on its visemes.
+  -> smoothing (smooth.py) -> constraints: rest, f/v contact, rounding, p/b/m closure (constraints.py)
+The network (meshsync.model) replaces the first three passes when asked to, and is what `animate` uses
+without an alignment: it predicts the curves and the visemes from the audio, and the constraints run on its
+visemes. (The CLI, without a transcript, first tries recognised English words: meshsync.align.recognize.)
 Where the alignment is unreliable (the transcript does not fit the audio), the audio-only network takes over.
 """
 

@@ -34,16 +34,25 @@ def curve_channels(table: Table) -> np.ndarray:
     return np.flatnonzero(moved)
 
 
+def viseme_frames(alignment: Alignment, table: Table, frames: int) -> np.ndarray:
+    """(frames,) index into viseme_names of the viseme spoken in each 10 ms frame; -1 where no key covers it."""
+    names = viseme_names(table)
+    times = np.arange(frames) * HOP
+    index = np.full(frames, -1, dtype=np.int64)
+    for key in viseme_keys(alignment.phones, table):
+        lo, hi = np.searchsorted(times, [key.start, key.end])
+        index[lo:hi] = names.index(key.label)
+    return index
+
+
 def inputs(audio: Audio, alignment: Alignment | None, table: Table) -> np.ndarray:
     """(frames, features) network input: audio features, the aligned viseme one-hot, and a has-text flag."""
     rows = speech_features(audio).rows()
-    names = viseme_names(table)
-    phones = np.zeros((len(rows), len(names) + 1), dtype=np.float32)
+    phones = np.zeros((len(rows), len(viseme_names(table)) + 1), dtype=np.float32)
     if alignment is not None:
-        times = np.arange(len(rows)) * HOP
-        for key in viseme_keys(alignment.phones, table):
-            lo, hi = np.searchsorted(times, [key.start, key.end])
-            phones[lo:hi, names.index(key.label)] = 1.0
+        index = viseme_frames(alignment, table, len(rows))
+        covered = np.flatnonzero(index >= 0)
+        phones[covered, index[covered]] = 1.0
         phones[:, -1] = 1.0
     return np.concatenate([rows, phones], axis=1)
 
