@@ -1,19 +1,16 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh Debian 12 machine
 # (run as root), then runs; a second run installs nothing and takes seconds.
-#   make demo   the main job on the built-in default (today: the pose sheet of the default head)
+#   make demo   the main job on the built-in default: the default head speaking the bundled sample, demo.mp4
 #   make test   the whole test suite
 SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # EGL + Mesa's software rasteriser for headless OpenGL; espeak-ng for pronouncing words outside the dictionary.
 APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng
-DEMO_OUT := out
-
 .PHONY: demo test setup system-packages test-voices
 
 demo: setup
-	mkdir -p $(DEMO_OUT)
-	$(VENV)/bin/meshsync poses -o $(DEMO_OUT)/poses.png
+	$(VENV)/bin/meshsync render assets/demo.flac --text assets/demo.txt -o demo.mp4
 
 test: setup test-voices
 	$(PYTHON) -m pytest

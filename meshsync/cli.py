@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .align import ALIGNERS
 from .animate import METHODS
 from .errors import UserError
 from .files import check_output_folder, default_avatar_path
+from .render.camera import DEFAULT_PRESET, camera_presets
 
 log = logging.getLogger("meshsync")
 
@@ -61,12 +65,48 @@ def build_parser() -> argparse.ArgumentParser:
                               "network (listens to the audio alone, any language)")
     animate.add_argument("-o", "--output", type=Path, required=True, help="curves.csv (Live Link Face) or .json")
     animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
+    _motion_arguments(animate)
     animate.set_defaults(run=run_animate)
+
+    render = commands.add_parser("render", help="speech -> MP4 of the talking head (or PNG frames), headless")
+    source = _speech_arguments(render, transcript_required=False)
+    source.add_argument("--curves", type=Path, help="render curves from `meshsync animate -o X.json` instead")
+    render.add_argument("--avatar", type=Path,
+                        help="glTF/GLB avatar with ARKit blendshapes (default: the bundled head)")
+    render.add_argument("-o", "--output", type=Path, required=True,
+                        help="talk.mp4, or a PNG sequence such as frames/talk_%%05d.png")
+    render.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    render.add_argument("--aa", type=float, default=1.5,
+                        help="supersampling: render this much larger and scale down, 1 (off) to 4 (default 1.5)")
+    render.add_argument("--background", help="a colour (#4a5866, 'white') or an image file (default: grey-blue)")
+    render.add_argument("--camera", default=DEFAULT_PRESET, choices=camera_presets(),
+                        help=f"framing (default {DEFAULT_PRESET})")
+    render.add_argument("--frames", help="render only frames START-END (inclusive, from 0): an MP4 segment "
+                                         "for `meshsync concat`, or those PNGs")
+    render.add_argument("--gop", type=int, help="frames between keyframes (default: one second); "
+                                                "MP4 segments start on multiples of it")
+    render.add_argument("--method", choices=METHODS, help="animation method, as for `animate`")
+    _motion_arguments(render)
+    render.set_defaults(run=run_render)
+
+    concat = commands.add_parser("concat", help="join MP4 segments from `render --frames` with the audio")
+    concat.add_argument("segments", type=Path, nargs="+", help="the segments, in any order")
+    concat.add_argument("--audio", type=Path, required=True, help="the speech the segments were rendered from")
+    concat.add_argument("-o", "--output", type=Path, required=True, help="talk.mp4")
+    concat.add_argument("--quiet", action="store_true", help="print errors only")
+    concat.set_defaults(run=run_concat)
     return parser
 
 
-def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool) -> None:
-    """The audio and its transcript or alignment, shared by every command that takes speech."""
+def _motion_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--still", action="store_true", help="no blinks, head motion or gaze: the mouth only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the blinks, head motion and gaze (default 0)")
+
+
+def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool):
+    """The audio and its transcript or alignment, shared by every command that takes speech; returns the
+    group of mutually exclusive sources."""
     parser.add_argument("audio", type=Path, help="speech: wav, flac, ogg, mp3, m4a, opus, or a video with sound")
     source = parser.add_mutually_exclusive_group(required=transcript_required)
     source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
@@ -76,6 +116,7 @@ def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool
     parser.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
     parser.add_argument("--workers", type=int, default=2, help="processes for long audio (default 2)")
     parser.add_argument("--quiet", action="store_true", help="print errors only")
+    return source
 
 
 class _OneLine(logging.Formatter):
@@ -95,18 +136,29 @@ def _log_to_stderr(quiet: bool) -> None:
     log.setLevel(logging.ERROR if quiet else logging.INFO)
 
 
-def _progress_bar(label: str, quiet: bool):
-    """A progress bar on a terminal, nothing otherwise."""
-    if quiet or not sys.stderr.isatty():
+def _progress(label: str, quiet: bool, unit: str = "chunk"):
+    """A progress callback (done, total): a bar on a terminal, a log line per tenth otherwise, none when quiet."""
+    if quiet:
         return None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
 
-    def show(done: int, total: int) -> None:
-        filled = round(30 * done / total)
-        end = "\n" if done == total else ""
-        print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end=end, file=sys.stderr,
-              flush=True)
+        bar = None
 
-    return show
+        def show(done: int, total: int) -> None:
+            nonlocal bar
+            bar = bar or tqdm(total=total, desc=label, unit=unit, leave=False, dynamic_ncols=True)
+            bar.update(done - bar.n)
+            if done == total:
+                bar.close()
+
+        return show
+
+    def log_line(done: int, total: int) -> None:
+        if done == total or done * 10 // total > (done - 1) * 10 // total:
+            log.info(f"{label}: {done}/{total} {unit}s ({100 * done // total} %)")
+
+    return log_line
 
 
 def _require_png(path: Path, what: str) -> None:
@@ -165,9 +217,9 @@ def _speech(args: argparse.Namespace, listen: bool = False):
         from .align.recognize import recognize
 
         log.info("no transcript: recognising English words (--method network listens in any language)")
-        text = recognize(audio, _progress_bar("recognise", args.quiet))
+        text = recognize(audio, _progress("recognise", args.quiet))
     return audio, align_speech(audio, text, args.alignment, args.aligner, args.lexicon, args.workers,
-                               _progress_bar("align", args.quiet))
+                               _progress("align", args.quiet))
 
 
 def run_align(args: argparse.Namespace) -> int:
@@ -208,7 +260,7 @@ def run_animate(args: argparse.Namespace) -> int:
     listened = args.text is None and args.alignment is None
     audio, alignment = _speech(args, listen=args.method != "network")
     method = resolve_method(alignment, args.method)
-    curves = animate(audio, alignment, fps=args.fps, method=method)
+    curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
     if suffix == ".csv":
         from .export.livelink import write_livelink_csv
 
@@ -224,6 +276,117 @@ def run_animate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps "
               f"({_mode(alignment, listened)}, {method})")
+    return 0
+
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from .render.video import parse_frames, render_mp4, render_pngs
+
+    mp4, options, avatar = _render_setup(args)
+    audio, curves, mode = _render_curves(args)
+    frames = parse_frames(args.frames, curves.frames) if args.frames else None
+    progress = _progress("render", args.quiet, unit="frame")
+    if mp4:
+        render_mp4(avatar, curves, audio, args.output, options, frames, progress)
+    else:
+        render_pngs(avatar, curves, args.output, options, frames, progress)
+    if not args.quiet:
+        what = f"frames {frames.start}-{frames[-1]} of {curves.frames}" if frames else f"{curves.frames} frames"
+        print(f"wrote {args.output}: {what}, {options.width}x{options.height} at {options.fps:g} fps ({mode})")
+    return 0
+
+
+def _render_setup(args: argparse.Namespace):
+    """Whether the output is an MP4, the video options and the avatar, every setting checked before the
+    (slow) alignment starts."""
+    from .animate import check_fps
+    from .avatar import load_avatar
+    from .render.video import VideoOptions, check_png_pattern, check_segment_start, parse_frames
+    from .rig import check_supported
+
+    mp4 = args.output.suffix.lower() == ".mp4"
+    if mp4:
+        check_output_folder(args.output)
+    elif args.output.suffix.lower() == ".png":
+        check_png_pattern(args.output)
+    else:
+        raise UserError(f"{args.output}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
+    check_fps(args.fps)
+    options = VideoOptions(*_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
+                           background=_background(args.background), gop=args.gop)
+    options.check(mp4)
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    avatar = load_avatar(args.avatar or default_avatar_path())
+    check_supported(avatar)
+    if args.frames:  # the syntax and the keyframe now, the range once the clip's length is known
+        wanted = parse_frames(args.frames, total=sys.maxsize)
+        if mp4:
+            check_segment_start(wanted, options.keyframes)
+    return mp4, options, avatar
+
+
+def _render_curves(args: argparse.Namespace):
+    """The audio, the curves to render (animated now, or read from --curves) and how they were made."""
+    from .animate import animate, resolve_method
+    from .animate.curves import frame_count
+
+    if args.curves is None:
+        listened = args.text is None and args.alignment is None
+        audio, alignment = _speech(args, listen=args.method != "network")
+        method = resolve_method(alignment, args.method)
+        curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
+        return audio, curves, f"{_mode(alignment, listened)}, {method}"
+    from .audio import load_audio
+    from .export.curves_json import read_curves_json
+
+    audio, curves = load_audio(args.audio), read_curves_json(args.curves)
+    if curves.fps != args.fps or curves.frames != frame_count(audio.duration, curves.fps):
+        raise UserError(f"{args.curves}: {curves.frames} frames at {curves.fps:g} fps do not fit this audio at "
+                        f"--fps {args.fps:g}; animate it again with --fps {args.fps:g}")
+    return audio, curves, f"curves from {args.curves}"
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if match is None:
+        raise UserError(f"--size '{text}': give WIDTHxHEIGHT, e.g. 1280x720")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _background(value: str | None):
+    """An sRGB colour (0..1) or an RGB image array from --background."""
+    from PIL import Image, ImageColor, UnidentifiedImageError
+
+    from .render.renderer import DEFAULT_BACKGROUND
+
+    if value is None:
+        return DEFAULT_BACKGROUND
+    path = Path(value)
+    if path.is_file():
+        try:
+            with Image.open(path) as image:
+                return np.asarray(image.convert("RGB"))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise UserError(f"--background {value}: not an image PIL can read ({exc})") from exc
+    try:
+        return tuple(c / 255 for c in ImageColor.getrgb(value)[:3])
+    except ValueError:
+        raise UserError(f"--background '{value}': not a colour (#rrggbb, or a name such as white) "
+                        "nor an image file") from None
+
+
+def run_concat(args: argparse.Namespace) -> int:
+    from .audio import load_audio
+    from .render.video import concat_mp4
+
+    if args.output.suffix.lower() != ".mp4":
+        raise UserError(f"{args.output}: the joined video is an .mp4")
+    check_output_folder(args.output)
+    concat_mp4(args.segments, load_audio(args.audio), args.output)
+    if not args.quiet:
+        print(f"wrote {args.output}: {len(args.segments)} segments joined, with the audio of {args.audio}")
     return 0
 
 

@@ -5,7 +5,7 @@ The curves are applied to the avatar's landmarks (by default meshsync's head) an
   contact     the lower lip on the upper teeth, as in f and v: `lowerLipInner` at or above the upper incisal
               edge (`upperTeethEdge`), at most CONTACT mm in front of it, with the lips parted;
   protrusion  how far the lips' midpoint moves forward of rest (rounding: uw, ow, w);
-  displacement the largest landmark movement from rest.
+  displacement the largest movement of a mouth landmark from rest (eyes and gaze are not the mouth).
 From those, per clip: closure, labiodental, rounding and rest rates, sync lag and jitter (see `Scores`).
 """
 
@@ -24,7 +24,8 @@ CLOSED = 1.0  # mm: lip gap of sealed lips
 CONTACT = 1.0  # mm: the lower lip's inner edge at most this far in front of the upper incisal edge
 APART = 1.0  # mm: and the lips parted (sealed lips are a closure, not a labiodental)
 ROUNDED = 2.0  # mm of protrusion: clearly rounded
-REST = 1.0  # mm: every landmark within this of rest
+REST = 1.0  # mm: every mouth landmark within this of rest
+NOT_MOUTH = ("eyeLeft", "eyeRight")  # landmarks that move with the gaze, not the mouth
 PAUSE = 0.25  # s: silences at least this long must reach rest
 MAX_LAG = 0.3  # s: sync lag searched in +-MAX_LAG
 CHATTER = 0.5  # mm: a reversal of the lip gap smaller than this, on both sides, is chatter ...
@@ -104,6 +105,7 @@ def geometry(curves: Curves, avatar: Avatar) -> Geometry:
     world = (local @ mesh.matrix[:3, :3].T + mesh.matrix[:3, 3]) * 1000.0  # mm
     rest = base @ mesh.matrix[:3, :3].T * 1000.0 + mesh.matrix[:3, 3] * 1000.0
     point = {name: world[:, i] for i, name in enumerate(names)}
+    mouth = [i for i, name in enumerate(names) if name not in NOT_MOUTH]
     lips = (point["upperLipInner"] + point["lowerLipInner"]) / 2
     lips_rest = (rest[names.index("upperLipInner")] + rest[names.index("lowerLipInner")]) / 2
     return Geometry(
@@ -111,7 +113,7 @@ def geometry(curves: Curves, avatar: Avatar) -> Geometry:
         lip_over_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 1],
         lip_before_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 2],
         protrusion=lips[:, 2] - lips_rest[2],
-        displacement=np.linalg.norm(world - rest, axis=2).max(axis=1),
+        displacement=np.linalg.norm(world - rest, axis=2)[:, mouth].max(axis=1),
     )
 
 

@@ -22,6 +22,7 @@ F_MIN, F_MAX = 60.0, 7600.0
 PITCH_RATE = 8000  # pitch needs no more bandwidth, and half the rate is half the work
 PITCH_WINDOW = 320  # 40 ms: two periods of a 60 Hz voice
 PITCH_RANGE = (60.0, 400.0)  # Hz
+OCTAVE_TOLERANCE = 0.9  # a shorter period wins when its correlation is at least this share of the best
 BLOCK = 2048  # frames per FFT block
 
 
@@ -90,10 +91,19 @@ def _pitch(samples: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.n
     norm = np.fft.irfft(np.abs(np.fft.rfft(window, n=n)) ** 2, n=n)  # the window's bias at each lag
     low, high = int(PITCH_RATE / PITCH_RANGE[1]), int(PITCH_RATE / PITCH_RANGE[0])
     lags = corr[:, low:high] / norm[low:high]
-    best = lags.argmax(axis=1)
+    best = _first_period(lags)
     voicing = np.clip(lags[np.arange(len(best)), best] / np.maximum(corr[:, 0] / norm[0], 1e-10), 0.0, 1.0)
     pitch = np.where(voicing > 0.5, PITCH_RATE / (best + low), 0.0)
     return pitch.astype(np.float32), voicing.astype(np.float32)
+
+
+def _first_period(lags: np.ndarray) -> np.ndarray:
+    """Per frame, the shortest lag at a correlation peak nearly as high as the best: a periodic signal also
+    correlates at two and three periods, and taking the overall best there halves the pitch."""
+    peaks = np.zeros_like(lags, dtype=bool)
+    peaks[:, 1:-1] = (lags[:, 1:-1] >= lags[:, :-2]) & (lags[:, 1:-1] >= lags[:, 2:])
+    strong = peaks & (lags >= OCTAVE_TOLERANCE * lags.max(axis=1, keepdims=True))
+    return np.where(strong.any(axis=1), strong.argmax(axis=1), lags.argmax(axis=1))
 
 
 @cache

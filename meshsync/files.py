@@ -32,10 +32,12 @@ def _umask() -> int:
 
 
 def check_output_folder(path: str | os.PathLike) -> None:
-    """Fail before any work when the output's folder is missing."""
+    """Fail before any work when the output's folder is missing or read-only."""
     folder = Path(path).parent
     if not folder.is_dir():
         raise UserError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {path}: folder {folder} is not writable; choose another folder")
 
 
 @contextmanager

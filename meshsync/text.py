@@ -55,8 +55,7 @@ def _tables() -> dict:
 def read_text(value: str) -> str:
     """`--text` is either the transcript itself or a path to a UTF-8 text file."""
     path = Path(value)
-    looks_like_file = len(value) < 4096 and "\n" not in value and (path.suffix.lower() == ".txt" or path.is_file())
-    if not looks_like_file:
+    if not (path.suffix.lower() == ".txt" or _is_file(path)):
         return _nonempty(value, "the transcript")
     if not path.is_file():
         raise UserError(f"{path}: no such transcript file")
@@ -68,6 +67,14 @@ def read_text(value: str) -> str:
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from exc
     return _nonempty(text, str(path))
+
+
+def _is_file(path: Path) -> bool:
+    """False for anything that cannot name a file (too long, a newline inside), not an OSError."""
+    try:
+        return "\n" not in str(path) and path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _nonempty(text: str, what: str) -> str:

@@ -77,9 +77,13 @@ def test_curves_shape_and_channels(aligned):
     curves = animate(audio, alignment, fps=30)
     assert curves.names == arkit_names() + ROTATIONS and len(curves.names) == 61
     assert curves.values.dtype == np.float32 and curves.frames == round(audio.duration * 30)
-    assert curves.values.min() >= 0 and curves.values.max() <= 1
+    shapes = curves.values[:, :len(arkit_names())]
+    assert shapes.min() >= 0 and shapes.max() <= 1
     assert curves.channel("jawOpen").max() <= 0.45  # moderate jaw
-    assert not curves.values[:, curves.names.index("headYaw"):].any()  # rotations: later work
+    still = animate(audio, alignment, fps=30, still=True)
+    assert not still.values[:, still.names.index("headYaw"):].any()  # no secondary motion: no rotations
+    mouth = [i for i, name in enumerate(curves.names) if name.startswith(("jaw", "mouth", "tongue"))]
+    assert np.array_equal(still.values[:, mouth], curves.values[:, mouth])  # secondary motion leaves the mouth
 
 
 @pytest.mark.parametrize("fps", [24, 25, 100])

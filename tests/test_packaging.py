@@ -15,7 +15,9 @@ def test_installed_package_works_from_another_folder(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(REPO)], check=True, capture_output=True)
     for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
-                 "render/shaders/mesh.frag", "animate/visemes.toml", "export/livelink.toml"):
+                 "render/shaders/mesh.frag", "render/shaders/background.frag", "render/cameras.toml",
+                 "animate/visemes.toml", "animate/motion.toml", "export/livelink.toml", "assets/demo.flac",
+                 "assets/demo.txt"):
         assert (target / "meshsync" / name).is_file(), name
     script = (
         "import meshsync, sys\n"

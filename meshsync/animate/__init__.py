@@ -3,6 +3,7 @@
 A row of small passes, as in Rhubarb Lip Sync:
   phones -> viseme keys (targets.py) -> dominance blend (dominance.py) -> jaw x loudness (jaw.py)
   -> smoothing (smooth.py) -> constraints: rest, f/v contact, rounding, p/b/m closure (constraints.py)
+  -> secondary motion: blinks, head motion, gaze (secondary.py; off with `still`)
 The network (meshsync.model) replaces the first three passes when asked to, and is what `animate` uses
 without an alignment: it predicts the curves and the visemes from the audio, and the constraints run on its
 visemes. (The CLI, without a transcript, first tries recognised English words: meshsync.align.recognize.)
@@ -17,10 +18,11 @@ from ..align import Alignment
 from ..audio import Audio
 from ..errors import UserError
 from .constraints import apply_constraints
-from .curves import Curves, channel_names, frame_count
+from .curves import Curves, arkit_names, channel_names, frame_count
 from .dominance import blend
 from .fallback import splice_audio_only
 from .jaw import loudness_gain, scale_jaw
+from .secondary import add_secondary_motion
 from .smooth import gaussian
 from .table import load_table
 from .targets import viseme_keys
@@ -47,9 +49,10 @@ def resolve_method(alignment: Alignment | None, method: str | None = None) -> st
 
 
 def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAULT_FPS,
-            method: str | None = None) -> Curves:
+            method: str | None = None, still: bool = False, seed: int = 0) -> Curves:
     """Curves for `audio` at `fps`. With an alignment the default method is the rule-based passes; without
-    one, the network listens to the audio alone."""
+    one, the network listens to the audio alone. Blinks, head motion and gaze (drawn from `seed`) are added
+    unless `still`."""
     check_fps(fps)
     method = resolve_method(alignment, method)
     table = load_table()
@@ -65,4 +68,8 @@ def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAU
         values, keys = splice_audio_only(values, keys, alignment, audio, times, table)
     values = gaussian(values, table.timing["smoothing"] * fps)
     values = apply_constraints(values, keys, times, audio.duration, table)
-    return Curves(float(fps), channel_names(), np.clip(values, 0.0, 1.0).astype(np.float32))
+    if not still:
+        values = add_secondary_motion(values, audio, times, seed)
+    shapes = len(arkit_names())  # blendshapes lie in [0, 1]; the rotations after them are angles
+    values[:, :shapes] = np.clip(values[:, :shapes], 0.0, 1.0)
+    return Curves(float(fps), channel_names(), values.astype(np.float32))

@@ -9,6 +9,8 @@ import numpy as np
 
 from ..align import Alignment, to_dict
 from ..animate import Curves
+from ..animate.curves import channel_names
+from ..errors import UserError
 from ..files import atomic_output
 
 FORMAT = "meshsync.curves/1"
@@ -28,3 +30,24 @@ def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, m
     }
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def read_curves_json(path: Path) -> Curves:
+    """Curves from a file `write_curves_json` wrote; a UserError naming the problem otherwise."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such curves file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a meshsync curves JSON file ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UserError(f"{path}: not a meshsync curves JSON file (format '{FORMAT}' expected); "
+                        "write one with `meshsync animate ... -o curves.json`")
+    try:
+        names, fps = tuple(data["names"]), float(data["fps"])
+        values = np.asarray(data["values"], dtype=np.float32).reshape(-1, len(names))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{path}: damaged curves file ({exc})") from exc
+    if names != channel_names() or len(values) != data.get("frames") or not 1 <= fps <= 1000:
+        raise UserError(f"{path}: damaged curves file (channels, frame count or fps do not match)")
+    return Curves(fps, names, values)

@@ -1,15 +1,22 @@
-"""A pinhole camera, and framing it on the avatar's face from its landmarks (or its bounds)."""
+"""A pinhole camera; the avatar's head frame (from its landmarks, or its bounds); presets that frame it."""
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from ..avatar import Avatar
+from ..errors import UserError
 
 FACE_LANDMARKS = ("eyeLeft", "eyeRight", "chin", "noseTip")
 PORTRAIT_FOV = 22.0  # degrees of vertical field of view: a portrait lens, little perspective distortion
+DEFAULT_PRESET = "face"
+# The head turns about the base of the neck: this far below the eyes and behind them, in face lengths.
+PIVOT_DROP, PIVOT_BACK = 1.4, 0.35
 
 
 @dataclass(frozen=True)
@@ -49,31 +56,78 @@ class Camera:
         return (ndc + 1) / 2 * [width, height]
 
 
-def frame_face(avatar: Avatar, aspect: float, fov_y: float = PORTRAIT_FOV) -> Camera:
-    """A frontal camera showing the whole head with a little neck, whatever the avatar's scale or facing."""
+@dataclass(frozen=True)
+class HeadFrame:
+    """Where the face is and which way it looks: the eyes' midpoint, unit axes, and the eye-to-chin length."""
+
+    eyes: np.ndarray
+    left: np.ndarray  # towards the avatar's left
+    up: np.ndarray
+    forward: np.ndarray
+    size: float
+
+    def rotation(self, yaw: float, pitch: float, roll: float) -> np.ndarray:
+        """4x4 world transform turning the head about the neck's base; angles in radians, right-handed
+        about the head's up, left and forward axes (yaw > 0 turns to its left, pitch > 0 nods down)."""
+        axes = np.column_stack([self.left, self.up, self.forward])
+        local = _rotate(1, yaw) @ _rotate(0, pitch) @ _rotate(2, roll)
+        turn = axes @ local @ axes.T
+        pivot = self.eyes - PIVOT_DROP * self.size * self.up - PIVOT_BACK * self.size * self.forward
+        matrix = np.eye(4)
+        matrix[:3, :3], matrix[:3, 3] = turn, pivot - turn @ pivot
+        return matrix
+
+
+def head_frame(avatar: Avatar) -> HeadFrame:
+    """The head frame from the face landmarks; without them, a +Y-up, +Z-facing avatar's top of bounds."""
     points = avatar.landmark_points()
     if all(name in points for name in FACE_LANDMARKS):
         eyes = (points["eyeLeft"] + points["eyeRight"]) / 2
-        eye_to_chin = eyes - points["chin"]
-        up = _unit(eye_to_chin)
-        across = points["eyeLeft"] - points["eyeRight"]
-        forward = _unit(np.cross(across, up))
+        up = _unit(eyes - points["chin"])
+        left = _unit(points["eyeLeft"] - points["eyeRight"])
+        forward = _unit(np.cross(left, up))
         if np.dot(forward, points["noseTip"] - eyes) < 0:
             forward = -forward
-        size = np.linalg.norm(eye_to_chin)
-        centre = eyes - 0.1 * size * up  # from the top of the head down to the neck
-        height, width = 2.9 * size, 2.0 * size
-    else:  # no landmarks: assume a +Y-up, +Z-facing avatar and frame the top of its bounds
-        low, high = avatar.bounds()
-        size = high - low
-        up, forward = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
-        standing = size[1] > 3 * size[2]  # a whole figure is far taller than deep; a bust is not
-        height = size[1] / 5.5 if standing else size[1]
-        width = min(size[0], height)
-        centre = np.array([(low[0] + high[0]) / 2, high[1] - height / 2, (low[2] + high[2]) / 2])
-    half_view = max(height, width / aspect) / 2
+        left = np.cross(up, forward)
+        return HeadFrame(eyes, left, up, forward, float(np.linalg.norm(eyes - points["chin"])))
+    low, high = avatar.bounds()
+    extent = high - low
+    standing = extent[1] > 3 * extent[2]  # a whole figure is far taller than deep; a bust is not
+    head_height = extent[1] / 5.5 if standing else extent[1]
+    size = head_height / 2.9  # the default preset then shows the same height as before
+    centre = np.array([(low[0] + high[0]) / 2, high[1] - head_height / 2, (low[2] + high[2]) / 2])
+    up, forward = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    return HeadFrame(centre + 0.1 * size * up, np.cross(up, forward), up, forward, size)
+
+
+@cache
+def camera_presets() -> dict[str, dict[str, float]]:
+    with Path(__file__).with_name("cameras.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def frame_face(avatar: Avatar, aspect: float, preset: str = DEFAULT_PRESET, fov_y: float = PORTRAIT_FOV) -> Camera:
+    """A camera framing the avatar's head as the named preset does (cameras.toml)."""
+    presets = camera_presets()
+    if preset not in presets:
+        raise UserError(f"unknown camera preset '{preset}'; choose one of {', '.join(presets)}")
+    shot = presets[preset]
+    head = head_frame(avatar)
+    centre = head.eyes - shot["drop"] * head.size * head.up
+    yaw = np.radians(shot["yaw"])
+    toward_camera = np.cos(yaw) * head.forward + np.sin(yaw) * head.left
+    half_view = max(shot["height"], shot["width"] / aspect) * head.size / 2
     distance = half_view / np.tan(np.radians(fov_y) / 2)
-    return Camera(centre + forward * distance, centre, up, fov_y, distance * 0.3, distance * 3.0)
+    return Camera(centre + toward_camera * distance, centre, head.up, fov_y, distance * 0.3, distance * 3.0)
+
+
+def _rotate(axis: int, angle: float) -> np.ndarray:
+    """3x3 right-handed rotation about coordinate axis 0, 1 or 2."""
+    c, s = np.cos(angle), np.sin(angle)
+    i, j = [(1, 2), (2, 0), (0, 1)][axis]
+    matrix = np.eye(3)
+    matrix[i, i], matrix[i, j], matrix[j, i], matrix[j, j] = c, -s, s, c
+    return matrix
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -14,10 +14,11 @@ from typing import Mapping
 
 import moderngl
 import numpy as np
+from PIL import Image, ImageOps
 
 from ..avatar import Avatar, Geometry, Material, Mesh
 from ..errors import UserError
-from .camera import Camera, frame_face
+from .camera import Camera, frame_face, head_frame
 from .context import create_context
 
 # Lights fixed to the camera (view space, pointing towards the light): a warm key high on the
@@ -59,20 +60,31 @@ def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None)
     return "\n".join([version] + [f"#define {d}" for d in defines] + chunk + [body])
 
 
+def check_size(width: int, height: int) -> None:
+    if width < 16 or height < 16 or width > 8192 or height > 8192:
+        raise UserError(f"image size {width}x{height} is out of range; use 16 to 8192 pixels a side")
+
+
 class Renderer:
-    """Renders poses of one avatar at one size: `Renderer(avatar, 1280, 720).render({"jawOpen": 1})`."""
+    """Renders poses of one avatar at one size: `Renderer(avatar, 1280, 720).render({"jawOpen": 1})`.
+
+    `background` is an sRGB colour (0..1 floats) or an (H, W, 3) uint8 sRGB image, which is scaled to
+    cover the frame and cropped.
+    """
 
     def __init__(self, avatar: Avatar, width: int, height: int, *, aa: float = 1.0,
-                 camera: Camera | None = None, background: tuple[float, float, float] = DEFAULT_BACKGROUND):
-        if width < 16 or height < 16 or width > 8192 or height > 8192:
-            raise UserError(f"image size {width}x{height} is out of range; use 16 to 8192 pixels a side")
+                 camera: Camera | None = None,
+                 background: tuple[float, float, float] | np.ndarray = DEFAULT_BACKGROUND):
+        check_size(width, height)
         if not 1.0 <= aa <= MAX_AA:
             raise UserError(f"anti-aliasing factor {aa} is out of range; use 1 (off) to {MAX_AA:g}")
         self.avatar, self.width, self.height, self.aa = avatar, width, height, aa
         self.camera = camera or frame_face(avatar, width / height)
-        self.background = np.array(background, dtype=np.float32)
+        self.head = head_frame(avatar)
         self.ctx = create_context()
+        self.background, self._backdrop = self._background(background)
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
+        self._view3 = self.camera.view()[:3, :3]
         self._textures = [self._texture(m) if m.texture is not None else None for m in avatar.materials]
         self._meshes = [self._upload(mesh) for mesh in avatar.meshes]
         self._setup_targets()
@@ -93,6 +105,21 @@ class Renderer:
             program["sky_color"].value, program["ground_color"].value = SKY, GROUND
             self._programs[defines] = program
         return self._programs[defines]
+
+    def _background(self, background) -> tuple[np.ndarray, moderngl.VertexArray | None]:
+        """The clear colour, and for an image a full-screen draw of it at the scene's resolution."""
+        if not isinstance(background, np.ndarray):
+            return np.array(background, dtype=np.float32), None
+        size = (round(self.width * self.aa), round(self.height * self.aa))
+        image = ImageOps.fit(Image.fromarray(background).convert("RGBA"), size, Image.Resampling.LANCZOS)
+        texture = self.ctx.texture(size, 4, image.tobytes())
+        texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        program = self.ctx.program(vertex_shader=_shader("downsample.vert"),
+                                   fragment_shader=_shader("background.frag"))
+        program["image"].value = 1
+        texture.use(1)
+        self._background_texture = texture
+        return np.zeros(3, np.float32), self.ctx.vertex_array(program, [])
 
     def _texture(self, material: Material) -> moderngl.Texture:
         image = material.texture
@@ -127,8 +154,7 @@ class Renderer:
             vao = self.ctx.vertex_array(program, attributes, index_element_size=4,
                                         index_buffer=self.ctx.buffer(primitive.indices.astype(np.uint32).tobytes()))
             draws.append(_Draw(vao, program, material, texture, primitive.indices.size))
-        view = self.camera.view()
-        normal_matrix = np.linalg.inv(view[:3, :3] @ mesh.matrix[:3, :3]).T
+        normal_matrix = np.linalg.inv(self._view3 @ mesh.matrix[:3, :3]).T
         return mesh, normal_matrix, list(buffers.values()), draws
 
     def _setup_targets(self) -> None:
@@ -152,16 +178,29 @@ class Renderer:
 
     # -- frames -------------------------------------------------------------------------------
 
-    def render(self, pose: Mapping[str, float]) -> np.ndarray:
-        """The avatar with morph weights `pose` (target name -> weight), as an (H, W, 3) uint8 sRGB image."""
+    def render(self, pose: Mapping[str, float], head: tuple[float, float, float] | None = None) -> np.ndarray:
+        """The avatar with morph weights `pose` (target name -> weight) and the head turned by `head` (yaw,
+        pitch, roll in radians; see HeadFrame.rotation), as an (H, W, 3) uint8 sRGB image."""
+        return self.render_rgba(pose, head)[:, :, :3]
+
+    def render_rgba(self, pose: Mapping[str, float], head: tuple[float, float, float] | None = None) -> np.ndarray:
+        """As `render`, but (H, W, 4) with an opaque alpha channel: the fast read-back, for video."""
         ctx = self.ctx
         self._scene.use()
         ctx.clear(*self.background, 1.0, depth=1.0)
+        if self._backdrop is not None:
+            ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+            self._background_texture.use(1)
+            self._backdrop.render(moderngl.TRIANGLES, vertices=3)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.front_face = "cw"  # the Y-flipped projection mirrors the winding
+        turn = self.head.rotation(*head) if head is not None and any(head) else None
         for mesh, normal_matrix, buffers, draws in self._meshes:
             self._update(mesh, buffers, pose)
-            model = mesh.matrix.T.astype(np.float32).tobytes()
+            matrix = mesh.matrix if turn is None else turn @ mesh.matrix
+            if turn is not None:
+                normal_matrix = np.linalg.inv(self._view3 @ matrix[:3, :3]).T
+            model = matrix.T.astype(np.float32).tobytes()
             normals = normal_matrix.T.astype(np.float32).tobytes()
             for draw in draws:
                 draw.program["model"].write(model)
@@ -174,7 +213,7 @@ class Renderer:
             self._scene_colour.use(0)
             self._resolve_vao.render(moderngl.TRIANGLES, vertices=3)
         rgba = np.frombuffer(self._output.read(components=4), dtype=np.uint8)
-        return rgba.reshape(self.height, self.width, 4)[:, :, :3]
+        return rgba.reshape(self.height, self.width, 4)
 
     def _update(self, mesh: Mesh, buffers: list[_Buffers], pose: Mapping[str, float]) -> None:
         weights = mesh.weights(pose)

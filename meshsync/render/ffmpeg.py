@@ -1,0 +1,139 @@
+"""The ffmpeg binary from imageio-ffmpeg: raw frames in through a pipe, H.264/AAC MP4 or PNGs out; probing.
+
+Frames are handed to a writer thread through a short queue, so the next frame renders while the last
+one is copied into the pipe, and memory holds at most a few frames whatever the clip's length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import queue
+import re
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+
+QUEUED_FRAMES = 3
+F_SETPIPE_SZ, PIPE_BYTES = 1031, 1 << 20  # Linux's fcntl to resize a pipe; its default limit for users
+DISK_ERRORS = ("No space left on device", "File too large", "Disk quota exceeded", "Permission denied")
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class FramePipe:
+    """An ffmpeg process reading raw RGBA frames of `size` at `fps` from stdin, then `arguments`.
+
+    Use as a context manager: `write` each frame, and leaving the block waits for ffmpeg; any failure
+    (ffmpeg's or the caller's) stops it, and ffmpeg's reason becomes a UserError about `target`.
+    """
+
+    def __init__(self, size: tuple[int, int], fps: float, arguments: list[str], target: Path):
+        self.target = target
+        command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                   "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{size[0]}x{size[1]}", "-r", f"{fps:g}",
+                   "-i", "-", *arguments]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        with contextlib.suppress(OSError):  # a bigger pipe: fewer wake-ups per frame (Linux only)
+            fcntl.fcntl(self._process.stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+        self._stderr: list[bytes] = []
+        self._reader = threading.Thread(target=lambda: self._stderr.append(self._process.stderr.read()))
+        self._reader.start()
+        self._queue: queue.Queue = queue.Queue(QUEUED_FRAMES)
+        self._broken = False
+        self._writer = threading.Thread(target=self._write_frames)
+        self._writer.start()
+
+    def _write_frames(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            if self._broken:
+                continue
+            try:
+                self._process.stdin.write(frame)
+            except (BrokenPipeError, OSError):
+                self._broken = True  # ffmpeg stopped; its stderr says why
+        self._process.stdin.close()
+
+    def write(self, frame) -> None:
+        """Queue one frame (bytes-like, RGBA rows top-down); fails as soon as ffmpeg has stopped."""
+        if self._broken:
+            self._finish()
+        self._queue.put(frame)
+
+    def _finish(self) -> None:
+        self._queue.put(None)
+        self._writer.join()
+        code = self._process.wait()
+        self._reader.join()
+        if code != 0 or self._broken:
+            stderr = b"".join(self._stderr).decode("utf-8", "replace")
+            raise UserError(f"cannot write {self.target}: {ffmpeg_reason(stderr, code)}")
+
+    def __enter__(self) -> "FramePipe":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self._finish()
+            return
+        self._process.kill()
+        self._broken = True
+        self._queue.put(None)
+        self._writer.join()
+        self._process.wait()
+        self._reader.join()
+
+
+def ffmpeg_reason(stderr: str, code: int = 1) -> str:
+    """The line of ffmpeg's complaint a user can act on."""
+    if code == -signal.SIGXFSZ:
+        return "file too large for this process's file size limit (ulimit -f)"
+    for problem in DISK_ERRORS:
+        if problem in stderr:
+            return f"{problem.lower()}; free some space or choose another folder"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if code < 0:
+        return f"ffmpeg was stopped by {signal.Signals(-code).name}"
+    return f"ffmpeg failed ({lines[-1] if lines else 'no message'})"
+
+
+def run_ffmpeg(arguments: list[str], target: Path) -> str:
+    """Run ffmpeg to completion; its stderr, or a UserError about `target` with its reason."""
+    result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-y", *arguments], capture_output=True)
+    stderr = result.stderr.decode("utf-8", "replace")
+    if result.returncode != 0:
+        raise UserError(f"cannot write {target}: {ffmpeg_reason(stderr, result.returncode)}")
+    return stderr
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What `ffmpeg -i` says of a file: its streams and meshsync's tag."""
+
+    duration: float  # container duration, seconds
+    video: tuple[int, int, float] | None  # width, height, fps
+    audio: bool
+    comment: str
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams and tags of a media file; a UserError when ffmpeg cannot read it."""
+    result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)], capture_output=True)
+    text = result.stderr.decode("utf-8", "replace")
+    duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
+    if duration is None:
+        raise UserError(f"{path}: not a video ffmpeg can read")
+    h, m, s = duration.groups()
+    video = re.search(r"Stream #.*Video: .*?, (\d+)x(\d+)[^\n]*?, ([\d.]+) fps", text)
+    comment = re.search(r"^\s*comment\s*:\s*(.*)$", text, re.M)
+    return MediaInfo(int(h) * 3600 + int(m) * 60 + float(s),
+                     (int(video.group(1)), int(video.group(2)), float(video.group(3))) if video else None,
+                     re.search(r"Stream #.*Audio:", text) is not None, comment.group(1).strip() if comment else "")

@@ -1,0 +1,243 @@
+"""Curves -> frames -> MP4 (H.264 + AAC) or a PNG sequence, whole or as a frame range for render farms.
+
+Frames are rendered at `aa` times the output size and streamed to ffmpeg, which scales them down with
+area averaging (cheaper than resolving on a software GPU) and encodes them. The H.264 stream uses a
+constant quantiser, a keyframe every `gop` frames and no scene-cut keyframes, and a fixed thread count,
+so a segment that starts on a keyframe encodes to the same frames as that stretch of the full video:
+`concat` joins segments without re-encoding and gives the same file a single render would.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..animate import Curves
+from ..audio import Audio
+from ..avatar import Avatar
+from ..errors import UserError
+from ..files import atomic_output, check_output_folder
+from ..rig import Retarget
+from .camera import DEFAULT_PRESET, frame_face
+from .ffmpeg import FramePipe, probe, run_ffmpeg
+from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
+
+Progress = Callable[[int, int], None]
+HEAD = ("headYaw", "headPitch", "headRoll")
+X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", "0", "-threads", "1",
+        "-pix_fmt", "yuv420p"]
+AAC = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
+SEGMENT_TAG = re.compile(r"meshsync segment (\d+)-(\d+) of (\d+) frames at ([\d.]+) fps, gop (\d+)")
+PNG_PATTERN = re.compile(r"[^%]*%0?\d*d[^%]*")  # one printf-style frame number, no other %
+
+
+@dataclass(frozen=True, eq=False)
+class VideoOptions:
+    """How the video looks and is encoded; `check` refuses settings that cannot work before any work."""
+
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    aa: float = 1.5  # supersampling factor: frames render this much larger, ffmpeg scales them down
+    camera: str = DEFAULT_PRESET
+    background: tuple[float, float, float] | np.ndarray = DEFAULT_BACKGROUND  # sRGB 0..1, or an RGB image
+    gop: int | None = None  # frames between keyframes; default one second
+
+    @property
+    def keyframes(self) -> int:
+        return self.gop or max(1, round(self.fps))
+
+    def check(self, mp4: bool) -> None:
+        check_size(self.width, self.height)
+        if mp4 and (self.width % 2 or self.height % 2):
+            raise UserError(f"--size {self.width}x{self.height}: H.264 needs an even width and height")
+        if not 1.0 <= self.aa <= MAX_AA:
+            raise UserError(f"--aa {self.aa:g} is out of range; use 1 (off) to {MAX_AA:g}")
+        if self.gop is not None and self.gop < 1:
+            raise UserError("--gop must be at least 1 frame")
+
+
+def parse_frames(text: str, total: int) -> range:
+    """'START-END' (inclusive, frame i at time i / fps) within a clip of `total` frames."""
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if match is None:
+        raise UserError(f"--frames '{text}': give a range START-END, e.g. 0-299 (inclusive, from frame 0)")
+    start, end = int(match.group(1)), int(match.group(2))
+    if start > end or end >= total:
+        raise UserError(f"--frames {start}-{end} is outside the clip's frames 0-{total - 1}")
+    return range(start, end + 1)
+
+
+def check_segment_start(frames: range, gop: int) -> None:
+    """An MP4 segment must start on a keyframe, or its frames would differ from the full render's."""
+    if frames.start % gop:
+        raise UserError(f"--frames {frames.start}-{frames[-1]}: an MP4 segment must start on a keyframe, a "
+                        f"multiple of the GOP length {gop} (use chunk sizes that are multiples of {gop}, or --gop)")
+
+
+def check_png_pattern(path: Path) -> None:
+    if not PNG_PATTERN.fullmatch(path.name):
+        raise UserError(f"{path}: a PNG sequence needs one frame-number placeholder (and no other %), "
+                        "e.g. frames/talk_%05d.png")
+    check_output_folder(path)
+
+
+def _frames(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions,
+            progress: Progress | None) -> Iterator[np.ndarray]:
+    """RGBA frames at the render size (output x aa) for the frame numbers in `frames`."""
+    retarget = Retarget(avatar, curves.names)
+    head = [curves.names.index(name) for name in HEAD]
+    camera = frame_face(avatar, options.width / options.height, options.camera)
+    with Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
+        for done, i in enumerate(frames, 1):
+            row = curves.values[i]
+            yield renderer.render_rgba(retarget.pose(row), tuple(row[head].tolist()))
+            if progress:
+                progress(done, len(frames))
+
+
+def _scale(options: VideoOptions) -> list[str]:
+    if options.aa == 1:
+        return []
+    return ["-vf", f"scale={options.width}:{options.height}:flags=area"]
+
+
+def _render_size(options: VideoOptions) -> tuple[int, int]:
+    return round(options.width * options.aa), round(options.height * options.aa)
+
+
+def render_mp4(avatar: Avatar, curves: Curves, audio: Audio, path: Path, options: VideoOptions,
+               frames: range | None = None, progress: Progress | None = None) -> None:
+    """The talking head as an MP4. The whole clip carries the audio; a frame range is a silent segment
+    for `concat_mp4`, and must start on a keyframe. The whole clip is one segment joined with the audio
+    as `concat_mp4` joins several, so both give the same file."""
+    options.check(mp4=True)
+    if frames is not None:
+        check_segment_start(frames, options.keyframes)
+        with atomic_output(path) as tmp:
+            _encode(avatar, curves, frames, options, tmp, path, progress)
+        return
+    with _scratch(path) as scratch, atomic_output(path) as tmp:
+        video = scratch / "video.mp4"
+        _encode(avatar, curves, range(curves.frames), options, video, path, progress)
+        _join([video], audio, tmp, path, scratch)
+
+
+def _encode(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions, out: Path, target: Path,
+            progress: Progress | None) -> None:
+    """Frames `frames` as an H.264 MP4 without audio, tagged with their place in the clip."""
+    gop = options.keyframes
+    tag = f"meshsync segment {frames.start}-{frames[-1]} of {curves.frames} frames at {curves.fps:g} fps, gop {gop}"
+    arguments = [*_scale(options), *X264, "-g", str(gop), "-keyint_min", str(gop), "-r", f"{curves.fps:g}",
+                 "-metadata", f"comment={tag}", "-movflags", "+faststart", "-f", "mp4", str(out)]
+    with FramePipe(_render_size(options), curves.fps, arguments, target) as pipe:
+        for frame in _frames(avatar, curves, frames, options, progress):
+            pipe.write(frame)
+
+
+def _join(videos: list[Path], audio: Audio, out: Path, target: Path, scratch: Path) -> None:
+    """The videos one after the other, copied, with the audio encoded beside them. Both inputs are read as
+    the output needs them, so memory stays flat however long the clip."""
+    listing = scratch / "segments.txt"
+    listing.write_text("".join(f"file '{_quote(p.resolve())}'\n" for p in videos))
+    wav = _write_wav(audio, scratch, target)
+    run_ffmpeg(["-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(wav),
+                "-map", "0:v", "-map", "1:a", "-c:v", "copy", *AAC, "-map_metadata", "-1", "-movflags", "+faststart",
+                "-f", "mp4", str(out)], target)
+
+
+def render_pngs(avatar: Avatar, curves: Curves, pattern: Path, options: VideoOptions,
+                frames: range | None = None, progress: Progress | None = None) -> list[Path]:
+    """Frames as PNG files named by `pattern` % frame number. They are written to a scratch folder beside
+    them and moved into place only when all are done."""
+    options.check(mp4=False)
+    check_png_pattern(pattern)
+    frames = frames if frames is not None else range(curves.frames)
+    folder = pattern.parent
+    with _scratch(pattern) as scratch:
+        arguments = [*_scale(options), "-start_number", str(frames.start), "-f", "image2",
+                     str(scratch / "%09d.png")]
+        with FramePipe(_render_size(options), curves.fps, arguments, pattern) as pipe:
+            for frame in _frames(avatar, curves, frames, options, progress):
+                pipe.write(frame)
+        written = [folder / (pattern.name % i) for i in frames]
+        for i, target in zip(frames, written):
+            (scratch / f"{i:09d}.png").replace(target)
+    return written
+
+
+def concat_mp4(segments: list[Path], audio: Audio, path: Path) -> None:
+    """Join segments from `render_mp4` into the whole video with the audio, without re-encoding."""
+    ordered, frames, fps = _check_segments(segments)
+    if abs(audio.duration - frames / fps) >= 1 / fps:
+        raise UserError(f"the audio lasts {audio.duration:.2f} s but the segments hold {frames / fps:.2f} s of "
+                        "frames; give the speech they were rendered from")
+    with _scratch(path) as scratch, atomic_output(path) as tmp:
+        _join(ordered, audio, tmp, path, scratch)
+
+
+@contextmanager
+def _scratch(output: Path) -> Iterator[Path]:
+    """A hidden scratch folder beside `output` (same disk, so moves are renames), removed afterwards."""
+    check_output_folder(output)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=".meshsync-", dir=output.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}; choose a writable folder") from exc
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float]:
+    """Segments in frame order, the clip's frame count and fps; a UserError unless they tile the clip's
+    frames exactly, from one render setting."""
+    found = []
+    for path in segments:
+        if not path.is_file():
+            raise UserError(f"{path}: no such segment")
+        match = SEGMENT_TAG.search(probe(path).comment)
+        if match is None:
+            raise UserError(f"{path}: not a segment from `meshsync render --frames`")
+        start, end, total = (int(match.group(k)) for k in (1, 2, 3))
+        found.append((start, end, total, match.group(4), match.group(5), path))
+    found.sort()
+    settings = {(total, fps, gop) for _, _, total, fps, gop, _ in found}
+    if len(settings) > 1:
+        raise UserError("the segments come from different renders (frame count, fps or GOP differ)")
+    total = found[0][2]
+    expected = 0
+    for start, end, _, _, _, path in found:
+        if start != expected:
+            what = f"frames {expected}-{start - 1} are missing" if start > expected else f"{path} overlaps"
+            raise UserError(f"cannot join the segments: {what}")
+        expected = end + 1
+    if expected != total:
+        raise UserError(f"cannot join the segments: frames {expected}-{total - 1} are missing")
+    return [path for *_, path in found], total, float(found[0][3])
+
+
+def _write_wav(audio: Audio, folder: Path, target: Path) -> Path:
+    """The speech as a 16-bit WAV in `folder`, for ffmpeg to encode beside the frames."""
+    import soundfile
+
+    path = folder / "speech.wav"
+    try:
+        soundfile.write(path, audio.samples, audio.rate, subtype="PCM_16")
+    except (OSError, soundfile.LibsndfileError) as exc:
+        raise UserError(f"cannot write {target}: a temporary copy of the audio in {folder.parent} failed ({exc}); "
+                        "check the free space there") from exc
+    return path
+
+
+def _quote(path: Path) -> str:
+    """A path for ffmpeg's concat list (single quotes escaped its way)."""
+    return str(path).replace("'", "'\\''")
