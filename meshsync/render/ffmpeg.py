@@ -20,7 +20,12 @@ from ..errors import UserError
 
 QUEUED_FRAMES = 3
 F_SETPIPE_SZ, PIPE_BYTES = 1031, 1 << 20  # Linux's fcntl to resize a pipe; its default limit for users
-DISK_ERRORS = ("No space left on device", "File too large", "Disk quota exceeded", "Permission denied")
+WRITE_ERRORS = {  # what ffmpeg says when it cannot write, and what the user can do
+    "No space left on device": "free some space or choose another folder",
+    "Disk quota exceeded": "free some space or choose another folder",
+    "File too large": "the file system or a file size limit refuses files this big; choose another folder",
+    "Permission denied": "choose a writable folder",
+}
 
 
 def ffmpeg_exe() -> str:
@@ -96,9 +101,9 @@ def ffmpeg_reason(stderr: str, code: int = 1) -> str:
     """The line of ffmpeg's complaint a user can act on."""
     if code == -signal.SIGXFSZ:
         return "file too large for this process's file size limit (ulimit -f)"
-    for problem in DISK_ERRORS:
+    for problem, advice in WRITE_ERRORS.items():
         if problem in stderr:
-            return f"{problem.lower()}; free some space or choose another folder"
+            return f"{problem.lower()}; {advice}"
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if code < 0:
         return f"ffmpeg was stopped by {signal.Signals(-code).name}"
