@@ -12,6 +12,7 @@ import io
 import json
 import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import unquote
@@ -89,6 +90,8 @@ class Mesh:
     primitives: list[Primitive]
     target_names: list[str]
     landmarks: dict[str, int] = field(default_factory=dict)  # name -> vertex of primitives[0]
+    node_index: int = -1  # the glTF node and mesh it came from (animation channels and VRM binds use them)
+    mesh_index: int = -1
 
     def weights(self, pose: Mapping[str, float]) -> np.ndarray:
         """Morph weight vector for a pose given as target name -> weight (unknown names ignored)."""
@@ -100,6 +103,8 @@ class Joint:
     name: str
     parent: int | None  # index into Avatar.joints
     matrix: np.ndarray  # (4, 4) world transform at rest
+    node: int = -1  # glTF node index (animation channels target it)
+    rotation: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))  # local, x y z w
 
 
 @dataclass(eq=False)
@@ -152,12 +157,27 @@ def load_avatar(path: str | Path) -> Avatar:
         raise AvatarError(f"{path}: malformed glTF ({type(exc).__name__}: {exc})") from exc
 
 
+def read_document(path: str | Path) -> tuple[dict, list[bytes], dict[int, bytes]]:
+    """An avatar's glTF JSON as parsed (a plain dict), every buffer's bytes, and the bytes of images stored
+    by URI, resolved as `load_avatar` resolves them (nothing outside the avatar's folder is read): what
+    exporters copy, untouched but for what they add."""
+    path = Path(path)
+    try:
+        reader = _Reader(path)
+        buffers = [reader.buffer(i) for i in range(len(reader.raw.get("buffers") or []))]
+        images = {i: reader.read_uri(image["uri"], f"image {i}")
+                  for i, image in enumerate(reader.raw.get("images") or []) if image.get("uri") is not None}
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, struct.error) as exc:
+        raise AvatarError(f"{path}: malformed glTF ({type(exc).__name__}: {exc})") from exc
+    return json.loads(json.dumps(reader.raw)), buffers, images  # a copy: exporters change it
+
+
 class _Reader:
     """Reads one glTF document; caches accessors so shared accessors give shared arrays."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.gltf, self.blob = self._parse(path)
+        self.raw, self.blob = self._parse(path)
         self.folder = path.resolve().parent
         self._buffers: dict[int, bytes] = {}
         self._accessors: dict[int, np.ndarray] = {}
@@ -168,7 +188,12 @@ class _Reader:
 
     # -- document -----------------------------------------------------------------------------
 
-    def _parse(self, path: Path) -> tuple[pygltflib.GLTF2, bytes | None]:
+    @cached_property
+    def gltf(self) -> pygltflib.GLTF2:
+        """pygltflib's typed view of the document (built when first needed: it is slow for big files)."""
+        return _document(self.raw)
+
+    def _parse(self, path: Path) -> tuple[dict, bytes | None]:
         if not path.is_file():
             problem = "is a folder" if path.is_dir() else "no such file"
             raise AvatarError(f"{path}: {problem}; give the path of a .glb or .gltf avatar")
@@ -183,9 +208,9 @@ class _Reader:
             raise AvatarError(f"{path}: not a glTF or GLB file (neither GLB header nor JSON)") from None
         if not isinstance(doc, dict) or "asset" not in doc:
             raise AvatarError(f"{path}: JSON but not glTF (no 'asset' object)")
-        return _document(doc), None
+        return doc, None
 
-    def _parse_glb(self, path: Path, data: bytes) -> tuple[pygltflib.GLTF2, bytes | None]:
+    def _parse_glb(self, path: Path, data: bytes) -> tuple[dict, bytes | None]:
         if len(data) < 20:
             raise AvatarError(f"{path}: truncated GLB header")
         _, version, length = struct.unpack_from("<III", data, 0)
@@ -209,7 +234,7 @@ class _Reader:
             raise AvatarError(f"{path}: GLB JSON chunk is not valid JSON") from None
         if not isinstance(doc, dict):
             raise AvatarError(f"{path}: GLB JSON chunk is not a glTF object")
-        return _document(doc), chunks.get(b"BIN\x00")
+        return doc, chunks.get(b"BIN\x00")
 
     def avatar(self) -> Avatar:
         materials = [self._material(i) for i in range(len(self.gltf.materials))]
@@ -227,19 +252,20 @@ class _Reader:
 
     def buffer(self, index: int) -> bytes:
         if index not in self._buffers:
-            buf = self._item(self.gltf.buffers, index, "buffer")
-            if buf.uri is None:
+            buf = self._item(self.raw.get("buffers") or [], index, "buffer")
+            uri, length = buf.get("uri"), buf.get("byteLength")
+            if uri is None:
                 if index != 0 or self.blob is None:
                     raise self.fail(f"buffer {index} has no uri and there is no GLB binary chunk")
                 data = self.blob
             else:
-                data = self._read_uri(buf.uri, f"buffer {index}")
-            if buf.byteLength is None or len(data) < buf.byteLength:
-                raise self.fail(f"buffer {index} is shorter ({len(data)} bytes) than its byteLength {buf.byteLength}")
+                data = self.read_uri(uri, f"buffer {index}")
+            if not isinstance(length, int) or len(data) < length:
+                raise self.fail(f"buffer {index} is shorter ({len(data)} bytes) than its byteLength {length}")
             self._buffers[index] = data
         return self._buffers[index]
 
-    def _read_uri(self, uri: str, what: str) -> bytes:
+    def read_uri(self, uri: str, what: str) -> bytes:
         """Bytes of a data: URI or of a file inside the avatar's folder (nothing outside it is read)."""
         if uri.startswith("data:"):
             header, _, payload = uri.partition(",")
@@ -360,7 +386,8 @@ class _Reader:
         for node_index in joint_nodes:
             node = self._item(self.gltf.nodes, node_index, "joint node")
             matrix = world.get(node_index, _node_matrix(node))
-            joints.append(Joint(node.name or f"joint{node_index}", position.get(parent.get(node_index)), matrix))
+            joints.append(Joint(node.name or f"joint{node_index}", position.get(parent.get(node_index)), matrix,
+                                node_index, _local_rotation(node)))
         return joints
 
     def _skin(self, skin_index: int, built: list, world: dict[int, np.ndarray]) -> list[Primitive]:
@@ -427,7 +454,7 @@ class _Reader:
         matrix = world[node_index]
         if node.skin is not None:
             primitives, matrix = self._skin(node.skin, built, world), np.eye(4)
-        return Mesh(name, node.name or name, matrix, primitives, list(names), landmarks)
+        return Mesh(name, node.name or name, matrix, primitives, list(names), landmarks, node_index, node.mesh)
 
     def _landmarks(self, mesh_name: str, raw, nverts: int) -> dict[str, int]:
         if raw is None:
@@ -522,7 +549,7 @@ class _Reader:
             data, start, length, _ = self._view_bytes(image.bufferView)
             raw = data[start : start + length]
         elif image.uri is not None:
-            raw = self._read_uri(image.uri, f"image {texture.source}")
+            raw = self.read_uri(image.uri, f"image {texture.source}")
         else:
             raise self.fail(f"image {texture.source} has neither uri nor bufferView")
         try:
@@ -546,6 +573,17 @@ def _skin_geometry(geo: Geometry, vertex_matrices: np.ndarray) -> Geometry:
 def _document(doc: dict) -> pygltflib.GLTF2:
     """pygltflib's typed view of a parsed glTF JSON object."""
     return pygltflib.GLTF2.gltf_from_json(json.dumps(doc))
+
+
+def _local_rotation(node) -> np.ndarray:
+    """A node's rest rotation as a unit quaternion (x, y, z, w), from `rotation` or its `matrix`."""
+    if node.rotation is not None:
+        rotation = np.array(node.rotation, dtype=np.float64)
+        return rotation / np.linalg.norm(rotation)
+    from scipy.spatial.transform import Rotation
+
+    linear = _node_matrix(node)[:3, :3]
+    return Rotation.from_matrix(linear / np.linalg.norm(linear, axis=0)).as_quat()
 
 
 def _node_matrix(node) -> np.ndarray:

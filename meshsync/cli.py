@@ -19,6 +19,8 @@ from .files import check_output_folder, default_avatar_path
 from .render.camera import DEFAULT_PRESET, camera_presets
 
 log = logging.getLogger("meshsync")
+RIG_HELP = ("rig profile: arkit, oculus, readyplayerme, vrm1, vrm0, or a custom .toml "
+            "(default: detected from the avatar)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--method", choices=METHODS,
                          help="rules (default; without a transcript it first recognises English words) or "
                               "network (listens to the audio alone, any language)")
-    animate.add_argument("-o", "--output", type=Path, required=True, help="curves.csv (Live Link Face) or .json")
+    animate.add_argument("-o", "--output", type=Path, required=True,
+                         help="curves.csv (Live Link Face), .json, avatar.glb/.gltf (the avatar, animated), "
+                              "cues.tsv or cues.rhubarb.json (Rhubarb mouth shapes), or .usda/.usdc/.usd")
+    animate.add_argument("--avatar", type=Path, help="for .glb/.gltf/USD: the avatar (default: the bundled head)")
+    animate.add_argument("--rig", help=RIG_HELP)
+    animate.add_argument("--jaw-bone", help="for .glb/.gltf: the joint jawOpen turns (default: a joint named like "
+                                            "jaw, when the avatar has no jawOpen morph target)")
+    animate.add_argument("--tolerance", type=float,
+                         help="for .glb/.gltf: largest weight error of the reduced keyframes (default 0.005)")
     animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
     _motion_arguments(animate)
     animate.set_defaults(run=run_animate)
@@ -75,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="glTF/GLB avatar with ARKit blendshapes (default: the bundled head)")
     render.add_argument("-o", "--output", type=Path, required=True,
                         help="talk.mp4, or a PNG sequence such as frames/talk_%%05d.png")
+    render.add_argument("--rig", help=RIG_HELP)
     render.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
     render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     render.add_argument("--aa", type=float, default=1.5,
@@ -249,7 +260,10 @@ def _mode(alignment, listened: bool) -> str:
     return "audio-only, recognised words" if listened else "text-aligned"
 
 
-CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json"}
+CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json", ".glb": ".glb", ".gltf": ".gltf",
+                 ".tsv": ".tsv or .rhubarb.json (Rhubarb mouth cues)", ".usda": ".usda", ".usdc": ".usdc",
+                 ".usd": ".usd"}
+AVATAR_FORMATS = (".glb", ".gltf", ".usda", ".usdc", ".usd")  # the formats that hold an avatar's own targets
 
 
 def run_animate(args: argparse.Namespace) -> int:
@@ -257,27 +271,76 @@ def run_animate(args: argparse.Namespace) -> int:
 
     suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
     check_fps(args.fps)
+    avatar, profile = _export_target(args, suffix)
     listened = args.text is None and args.alignment is None
     audio, alignment = _speech(args, listen=args.method != "network")
     method = resolve_method(alignment, args.method)
     curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
-    if suffix == ".csv":
-        from .export.livelink import write_livelink_csv
-
-        write_livelink_csv(curves, args.output)
-    else:
-        from .export.curves_json import write_curves_json
-
-        write_curves_json(curves, args.output, alignment, _mode(alignment, listened), method)
+    mode = _mode(alignment, listened)
+    detail = _export(args, suffix, curves, avatar, profile, alignment, mode, method)
     if args.plot:
         from .animate.plot import plot_curves
 
         plot_curves(curves, alignment, args.plot)
     if not args.quiet:
-        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps "
-              f"({_mode(alignment, listened)}, {method})")
+        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({mode}, {method}){detail}")
     return 0
 
+
+def _export_target(args: argparse.Namespace, suffix: str):
+    """The avatar and rig profile an avatar format needs (checked before any work); None for the others."""
+    if suffix not in AVATAR_FORMATS:
+        if args.avatar or args.rig or args.jaw_bone:
+            raise UserError(f"{args.output}: this format holds ARKit curves, not an avatar's targets; "
+                            "--avatar, --rig and --jaw-bone apply to .glb, .gltf and USD")
+        return None, None
+    from .avatar import load_avatar
+    from .rig import choose_profile, jaw_joint
+
+    if args.tolerance is not None and not 0 <= args.tolerance <= 0.5:
+        raise UserError(f"--tolerance {args.tolerance:g} is out of range; use 0 (keep every frame) to 0.5")
+    avatar = load_avatar(args.avatar or default_avatar_path())
+    profile = choose_profile(avatar, args.rig)
+    jaw_joint(avatar, args.jaw_bone)  # a named bone must exist
+    return avatar, profile
+
+
+def _export(args: argparse.Namespace, suffix: str, curves, avatar, profile, alignment, mode: str,
+            method: str) -> str:
+    """Write the curves in the output's format; a note for the summary line."""
+    if suffix == ".csv":
+        from .export.livelink import write_livelink_csv
+
+        write_livelink_csv(curves, args.output)
+    elif suffix == ".tsv" or args.output.name.lower().endswith(".rhubarb.json"):
+        from .export.cues import write_cues
+
+        return f", {len(write_cues(curves, args.output))} mouth cues"
+    elif suffix == ".json":
+        from .export.curves_json import write_curves_json
+
+        write_curves_json(curves, args.output, alignment, mode, method)
+    else:
+        from .rig import jaw_joint, jaw_track, morph_weights, solve
+
+        rig = solve(curves, profile)
+        if suffix in (".glb", ".gltf"):
+            from .export.gltf import write_gltf
+            from .export.keys import DEFAULT_TOLERANCE
+
+            tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+            joint = jaw_joint(avatar, args.jaw_bone)
+            jaw = jaw_track(curves, joint) if joint else None
+            report = write_gltf(avatar, morph_weights(rig, avatar), curves.fps, args.output, tolerance, jaw)
+            bone = f", jaw bone {joint.name}" if joint else ""
+            return (f", rig {profile.name}{bone}, {report.keys} of {report.frames} keys, animation "
+                    f"{report.animation_bytes / 1000:.0f} kB ({report.full_bytes / report.animation_bytes:.1f}x "
+                    f"smaller than every frame as float)")
+        from .export.usd import write_usd
+
+        write_usd(rig, args.output)
+        return f", rig {profile.name}"
+    return ""
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -303,7 +366,7 @@ def _render_setup(args: argparse.Namespace):
     from .animate import check_fps
     from .avatar import load_avatar
     from .render.video import VideoOptions, check_png_pattern, check_segment_start, parse_frames
-    from .rig import check_supported
+    from .rig import choose_profile
 
     mp4 = args.output.suffix.lower() == ".mp4"
     if mp4:
@@ -314,12 +377,12 @@ def _render_setup(args: argparse.Namespace):
         raise UserError(f"{args.output}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
     check_fps(args.fps)
     options = VideoOptions(*_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
-                           background=_background(args.background), gop=args.gop)
+                           background=_background(args.background), gop=args.gop, rig=args.rig)
     options.check(mp4)
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     avatar = load_avatar(args.avatar or default_avatar_path())
-    check_supported(avatar)
+    choose_profile(avatar, args.rig)
     if args.frames:  # the syntax and the keyframe now, the range once the clip's length is known
         wanted = parse_frames(args.frames, total=sys.maxsize)
         if mp4:

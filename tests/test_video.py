@@ -3,7 +3,6 @@ frame ranges joined without re-encoding, PNG sequences, and bad input that leave
 
 from __future__ import annotations
 
-import json
 import resource
 import subprocess
 import sys
@@ -21,26 +20,10 @@ from meshsync.files import default_avatar_path
 from meshsync.render.camera import frame_face
 from meshsync.render.ffmpeg import ffmpeg_exe
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
-sys.path.insert(0, str(TOOLS))
-import make_corpus  # noqa: E402  (tools/ is not a package)
-
-TEXT = "Mom bought plums and apples. Please pass me the map, Bob."
 WIDTH, HEIGHT, FPS = 640, 360, 30
 SIZE = ["--size", f"{WIDTH}x{HEIGHT}", "--fps", str(FPS)]
 BILABIALS = ("M", "B", "P")
 OPEN_VOWELS = ("AA", "AE", "AO", "AY", "AW")
-
-
-@pytest.fixture(scope="module")
-def speech(tmp_path_factory) -> tuple[Path, Path, list]:
-    """The MBROLA sentence (exact phone timings) and its alignment as a TextGrid."""
-    folder = tmp_path_factory.mktemp("speech")
-    make_corpus.make_clip(folder, "map", TEXT, "us2", 175, None)
-    wav, grid = folder / "map.wav", folder / "map.TextGrid"
-    result = meshsync("align", str(wav), "--text", TEXT, "-o", str(grid), "--quiet")
-    assert result.returncode == 0, result.stderr
-    return wav, grid, json.loads(wav.with_suffix(".json").read_text())["phones"]
 
 
 def render(speech, out: Path, *extra: str) -> subprocess.CompletedProcess:

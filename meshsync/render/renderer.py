@@ -183,8 +183,10 @@ class Renderer:
         pitch, roll in radians; see HeadFrame.rotation), as an (H, W, 3) uint8 sRGB image."""
         return self.render_rgba(pose, head)[:, :, :3]
 
-    def render_rgba(self, pose: Mapping[str, float], head: tuple[float, float, float] | None = None) -> np.ndarray:
-        """As `render`, but (H, W, 4) with an opaque alpha channel: the fast read-back, for video."""
+    def render_rgba(self, pose: Mapping[str, float] | None, head: tuple[float, float, float] | None = None,
+                    morphs: Mapping[int, np.ndarray] | None = None) -> np.ndarray:
+        """As `render`, but (H, W, 4) with an opaque alpha channel: the fast read-back, for video. `morphs`
+        (glTF node index -> that mesh's morph weights) replaces `pose` when given."""
         ctx = self.ctx
         self._scene.use()
         ctx.clear(*self.background, 1.0, depth=1.0)
@@ -196,7 +198,11 @@ class Renderer:
         ctx.front_face = "cw"  # the Y-flipped projection mirrors the winding
         turn = self.head.rotation(*head) if head is not None and any(head) else None
         for mesh, normal_matrix, buffers, draws in self._meshes:
-            self._update(mesh, buffers, pose)
+            if morphs is None:
+                weights = mesh.weights(pose)
+            else:
+                weights = morphs.get(mesh.node_index, np.zeros(len(mesh.target_names), np.float32))
+            self._update(buffers, weights)
             matrix = mesh.matrix if turn is None else turn @ mesh.matrix
             if turn is not None:
                 normal_matrix = np.linalg.inv(self._view3 @ matrix[:3, :3]).T
@@ -215,8 +221,7 @@ class Renderer:
         rgba = np.frombuffer(self._output.read(components=4), dtype=np.uint8)
         return rgba.reshape(self.height, self.width, 4)
 
-    def _update(self, mesh: Mesh, buffers: list[_Buffers], pose: Mapping[str, float]) -> None:
-        weights = mesh.weights(pose)
+    def _update(self, buffers: list[_Buffers], weights: np.ndarray) -> None:
         for gpu in buffers:
             if gpu.weights is not None and np.array_equal(gpu.weights, weights):
                 continue

@@ -24,7 +24,7 @@ from ..audio import Audio
 from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output, check_output_folder
-from ..rig import Retarget
+from ..rig import choose_profile, morph_weights, solve
 from .camera import DEFAULT_PRESET, frame_face
 from .ffmpeg import FramePipe, probe, run_ffmpeg
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
@@ -49,6 +49,7 @@ class VideoOptions:
     camera: str = DEFAULT_PRESET
     background: tuple[float, float, float] | np.ndarray = DEFAULT_BACKGROUND  # sRGB 0..1, or an RGB image
     gop: int | None = None  # frames between keyframes; default one second
+    rig: str | None = None  # rig profile name or TOML file; default: detected from the avatar
 
     @property
     def keyframes(self) -> int:
@@ -92,13 +93,13 @@ def check_png_pattern(path: Path) -> None:
 def _frames(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions,
             progress: Progress | None) -> Iterator[np.ndarray]:
     """RGBA frames at the render size (output x aa) for the frame numbers in `frames`."""
-    retarget = Retarget(avatar, curves.names)
+    morphs = morph_weights(solve(curves, choose_profile(avatar, options.rig)), avatar)
     head = [curves.names.index(name) for name in HEAD]
     camera = frame_face(avatar, options.width / options.height, options.camera)
     with Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
         for done, i in enumerate(frames, 1):
-            row = curves.values[i]
-            yield renderer.render_rgba(retarget.pose(row), tuple(row[head].tolist()))
+            frame_morphs = {node: weights[i] for node, weights in morphs.items()}
+            yield renderer.render_rgba(None, tuple(curves.values[i, head].tolist()), frame_morphs)
             if progress:
                 progress(done, len(frames))
 

@@ -1,6 +1,8 @@
-"""Rig profiles: the naming conventions of avatars' morph targets, kept as data in `rigs/*.toml`."""
+"""Rig profiles (naming conventions of morph targets, as data in `rigs/*.toml`), their detection, and
+retargeting ARKit curves to the avatar at hand."""
 
-from .profiles import Match, Profile, detect, load_profiles
-from .retarget import Retarget, check_supported
+from .profiles import Match, Profile, detect, find_profile, load_profiles
+from .retarget import JawTrack, RigCurves, choose_profile, jaw_joint, jaw_track, morph_weights, solve
 
-__all__ = ["Match", "Profile", "Retarget", "check_supported", "detect", "load_profiles"]
+__all__ = ["JawTrack", "Match", "Profile", "RigCurves", "choose_profile", "detect", "find_profile", "jaw_joint",
+           "jaw_track", "load_profiles", "morph_weights", "solve"]

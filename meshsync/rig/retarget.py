@@ -1,43 +1,172 @@
-"""From ARKit curves to an avatar's own morph targets.
+"""From ARKit curves to the avatar at hand: its rig profile's own targets, then its morph target weights.
 
-Today an avatar must carry ARKit blendshapes (camelCase or PascalCase, as the profile matches names);
-the curves' channels are mapped to its target names once, then every frame is a lookup.
+An ARKit avatar takes the curves as they are. For a viseme or VRM rig, each frame is solved for the
+non-negative mix of the profile's poses (each defined in ARKit space) that best reproduces the ARKit pose,
+so visemes blend with the same coarticulation instead of switching. The profile's targets then reach the
+meshes by name (with the profile's prefixes, any case) or, for VRM, through the expression binds that the
+file's extension declares.
 """
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
 import numpy as np
+from scipy.optimize import nnls
 
-from ..avatar import Avatar
+from ..animate.curves import Curves, arkit_names
+from ..avatar import Avatar, Joint, Mesh
 from ..errors import UserError
-from .profiles import detect, load_profiles
+from ..files import data_dir
+from .profiles import Profile, detect, find_profile, load_profiles, vrm_presets
 
-SUPPORTED = ("arkit",)  # profiles whose avatars the curves drive directly
-SHOWN = 8  # target names quoted in the error
-
-
-class Retarget:
-    """Maps a row of curves (channel names `names`) to the avatar's {target name: weight}."""
-
-    def __init__(self, avatar: Avatar, names: tuple[str, ...]):
-        check_supported(avatar)
-        targets = {name.lower(): name for name in avatar.target_names}
-        pairs = [(i, targets[name.lower()]) for i, name in enumerate(names) if name.lower() in targets]
-        self.columns = np.array([i for i, _ in pairs], dtype=int)
-        self.targets = tuple(target for _, target in pairs)
-
-    def pose(self, row: np.ndarray) -> dict[str, float]:
-        return dict(zip(self.targets, row[self.columns].tolist()))
+SHOWN = 8  # target names quoted in an error
 
 
-def check_supported(avatar: Avatar) -> None:
-    """Refuse, in one line, an avatar whose morph targets follow no convention the curves can drive."""
-    if any(match.profile.name in SUPPORTED for match in detect(avatar)):
-        return
+@dataclass(frozen=True, eq=False)
+class RigCurves:
+    """Weights of a rig profile's targets per frame, at the curves' frame rate."""
+
+    profile: Profile
+    fps: float
+    names: tuple[str, ...]
+    values: np.ndarray  # (frames, targets) float32 in [0, 1]
+
+
+def choose_profile(avatar: Avatar, rig: str | None = None) -> Profile:
+    """The profile asked for (a name or a TOML file), else the best one the avatar follows."""
+    if rig is not None:
+        profile = find_profile(rig)
+        if not bindings(profile, tuple(profile.poses or profile.targets), avatar):
+            found = ", ".join(avatar.target_names[:SHOWN]) or "none"
+            raise UserError(f"{avatar.path}: none of its morph targets ({found}...) follow the {profile.title} "
+                            f"profile asked for with --rig {rig}; check the names, or map them in a custom .toml")
+        return profile
+    matches = detect(avatar)
+    if matches:
+        return matches[0].profile
     found = avatar.target_names
     listed = ", ".join(found[:SHOWN]) + (f", ... ({len(found)} in all)" if len(found) > SHOWN else "")
-    others = [m.profile.title for m in detect(avatar)]
-    seen = f"; it looks like {', '.join(others)}, which meshsync cannot drive yet" if others else ""
-    supported = ", ".join(p.title for p in load_profiles() if p.name in SUPPORTED)
-    raise UserError(f"{avatar.path}: no usable morph targets (found {listed or 'none'}{seen}); "
-                    f"supported: {supported} (camelCase or PascalCase names)")
+    supported = "; ".join(p.title for p in load_profiles())
+    raise UserError(f"{avatar.path}: no usable morph targets (found {listed or 'none'}); supported: {supported} "
+                    "(ARKit in camelCase or PascalCase), or a custom map with --rig my_rig.toml")
+
+
+def solve(curves: Curves, profile: Profile) -> RigCurves:
+    """The profile's target weights for every frame of the ARKit curves."""
+    shapes = arkit_names()
+    if profile.poses is None:  # the targets are ARKit's own
+        columns = [curves.names.index(name) for name in profile.targets]
+        return RigCurves(profile, curves.fps, profile.targets, curves.values[:, columns].copy())
+    names = tuple(profile.poses)
+    basis = np.zeros((len(shapes), len(names)))
+    for j, name in enumerate(names):
+        for channel, weight in profile.poses[name].items():
+            basis[shapes.index(channel), j] = weight
+    used = np.flatnonzero(basis.any(axis=1))  # channels no pose touches cannot be reproduced anyway
+    target = curves.values[:, used].astype(np.float64)
+    values = np.array([nnls(basis[used], row)[0] for row in target]) if len(target) else np.zeros((0, len(names)))
+    values = np.clip(values, 0.0, 1.0)
+    if profile.rest in names:
+        others = [j for j, name in enumerate(names) if name != profile.rest]
+        values[:, names.index(profile.rest)] = np.clip(1.0 - values[:, others].sum(axis=1), 0.0, 1.0)
+    return RigCurves(profile, curves.fps, names, values.astype(np.float32))
+
+
+@dataclass(frozen=True, eq=False)
+class JawTrack:
+    """A jaw joint's rotation per frame, as unit quaternions (x, y, z, w) in the joint's parent space."""
+
+    node: int  # glTF node index of the joint
+    rotations: np.ndarray  # (frames, 4) float32
+    opening: np.ndarray  # (frames,) jawOpen, 0..1: where the keys matter
+
+
+def jaw_joint(avatar: Avatar, bone: str | None = None) -> Joint | None:
+    """The joint jawOpen should turn: `bone` when named, else a joint with a usual jaw name when the avatar
+    has no jawOpen morph target (its jaw is a bone); None when there is none to turn."""
+    if bone is None and "jawopen" in {name.lower() for name in avatar.target_names}:
+        return None
+    wanted = [bone.lower()] if bone else _jaw_settings()["bones"]
+    joint = next((j for j in avatar.joints if j.name.lower() in wanted), None)
+    if joint is None and bone:
+        names = ", ".join(j.name for j in avatar.joints) or "none"
+        raise UserError(f"{avatar.path}: no joint named {bone!r} for --jaw-bone (its joints: {names})")
+    return joint
+
+
+def jaw_track(curves: Curves, joint: Joint) -> JawTrack:
+    """The joint turned about its local X axis (chin down) by jawOpen x the open angle, on its rest rotation."""
+    opening = curves.channel("jawOpen").astype(np.float64)
+    half = np.radians(_jaw_settings()["open_angle"]) * opening / 2
+    turn = np.column_stack([np.sin(half), np.zeros_like(half), np.zeros_like(half), np.cos(half)])
+    return JawTrack(joint.node, _multiply(joint.rotation, turn).astype(np.float32), opening.astype(np.float32))
+
+
+@cache
+def _jaw_settings() -> dict:
+    with (data_dir("rigs") / "arkit.toml").open("rb") as f:
+        return tomllib.load(f)["jaw"]
+
+
+def _multiply(q: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Quaternion products q * r (x, y, z, w), q one rotation, r one per row."""
+    x1, y1, z1, w1 = q
+    x2, y2, z2, w2 = r.T
+    return np.column_stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2])
+
+
+def morph_weights(rig: RigCurves, avatar: Avatar) -> dict[int, np.ndarray]:
+    """Per mesh node (glTF node index), its morph target weights per frame: (frames, targets) in [0, 1]."""
+    out = {}
+    for mesh, matrix in bindings(rig.profile, rig.names, avatar).items():
+        out[mesh.node_index] = np.clip(rig.values @ matrix, 0.0, 1.0).astype(np.float32)
+    return out
+
+
+def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
+    """Per mesh that any target reaches, a (profile targets x morph targets) matrix of factors."""
+    if profile.extension is not None:
+        return _vrm_bindings(profile, names, avatar)
+    out = {}
+    for mesh in avatar.meshes:
+        lookup: dict[str, int] = {}
+        for index, target in enumerate(mesh.target_names):
+            if target.lower() in lookup:
+                raise UserError(f"{avatar.path}: mesh {mesh.name!r} has two morph targets named "
+                                f"{target!r} (names are matched in any case); rename one")
+            lookup[target.lower()] = index
+        matrix = np.zeros((len(names), len(mesh.target_names)), np.float32)
+        for j, name in enumerate(names):
+            hits = {lookup[key] for p in profile.prefixes if (key := f"{p}{name}".lower()) in lookup}
+            if len(hits) > 1:
+                raise UserError(f"{avatar.path}: mesh {mesh.name!r} has several targets for {name!r} "
+                                f"({', '.join(mesh.target_names[i] for i in sorted(hits))}); keep one")
+            for index in hits:
+                matrix[j, index] = 1.0
+        if matrix.any():
+            out[mesh] = matrix
+    return out
+
+
+def _vrm_bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
+    """VRM expressions reach morph targets through binds: VRM 1.0 by node, VRM 0.x by mesh (weight 0..100)."""
+    presets = vrm_presets(avatar.extensions.get(profile.extension))
+    scale = 1.0 if profile.extension == "VRMC_vrm" else 0.01
+    key = "node" if profile.extension == "VRMC_vrm" else "mesh"
+    out: dict[Mesh, np.ndarray] = {}
+    for j, name in enumerate(names):
+        for bind in presets.get(name, []):
+            for mesh in avatar.meshes:
+                if (mesh.node_index if key == "node" else mesh.mesh_index) != bind.get(key):
+                    continue
+                index = bind.get("index")
+                if not isinstance(index, int) or not 0 <= index < len(mesh.target_names):
+                    raise UserError(f"{avatar.path}: VRM expression {name!r} binds morph target {index!r}, "
+                                    f"which mesh {mesh.name!r} does not have")
+                matrix = out.setdefault(mesh, np.zeros((len(names), len(mesh.target_names)), np.float32))
+                matrix[j, index] += scale * float(bind.get("weight", 1.0 if scale == 1.0 else 100.0))
+    return out

@@ -1,0 +1,68 @@
+"""Rhubarb Lip Sync mouth cues (shapes A-H and X) for 2D pipelines, as TSV or JSON.
+
+Each frame of the curves takes the Rhubarb shape whose ARKit pose (rhubarb.toml) is nearest over the
+mouth channels; runs of one shape become cues, and cues shorter than `min_cue` join the one before.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from ..animate import Curves
+from ..animate.curves import arkit_names
+from ..files import atomic_output
+
+MOUTH_PREFIXES = ("jaw", "mouth", "tongue")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    shape: str
+
+
+@cache
+def _table() -> tuple[float, tuple[str, ...], np.ndarray]:
+    """min_cue, the shape names, and their poses over the mouth channels (shapes x channels)."""
+    with Path(__file__).with_name("rhubarb.toml").open("rb") as f:
+        raw = tomllib.load(f)
+    channels = [n for n in arkit_names() if n.startswith(MOUTH_PREFIXES)]
+    poses = np.array([[pose.get(c, 0.0) for c in channels] for pose in raw["shapes"].values()])
+    return raw["min_cue"], tuple(raw["shapes"]), poses
+
+
+def mouth_cues(curves: Curves) -> list[Cue]:
+    min_cue, shapes, poses = _table()
+    channels = [curves.names.index(n) for n in arkit_names() if n.startswith(MOUTH_PREFIXES)]
+    frames = curves.values[:, channels].astype(np.float64)
+    nearest = ((frames[:, None, :] - poses[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    cues: list[Cue] = []
+    starts = np.flatnonzero(np.r_[True, nearest[1:] != nearest[:-1]])
+    for first, after in zip(starts, np.r_[starts[1:], len(nearest)]):
+        start, end = first / curves.fps, after / curves.fps
+        if cues and (end - start < min_cue or cues[-1].shape == shapes[nearest[first]]):
+            cues[-1] = Cue(cues[-1].start, end, cues[-1].shape)
+        else:
+            cues.append(Cue(start, end, shapes[nearest[first]]))
+    return cues
+
+
+def write_cues(curves: Curves, path: Path) -> list[Cue]:
+    """Rhubarb's TSV (`start<TAB>shape` lines, then the end as an X) or its JSON (`mouthCues`)."""
+    cues = mouth_cues(curves)
+    if path.name.lower().endswith(".json"):
+        data = {"metadata": {"duration": round(curves.frames / curves.fps, 3)},
+                "mouthCues": [{"start": round(c.start, 3), "end": round(c.end, 3), "value": c.shape} for c in cues]}
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = "".join(f"{c.start:.3f}\t{c.shape}\n" for c in cues) + f"{cues[-1].end:.3f}\tX\n"
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return cues
