@@ -73,8 +73,8 @@ def glb_animation(path: Path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-@pytest.mark.parametrize("name, rig", [("arkit", None), ("readyplayerme", "readyplayerme"), ("vrm1", None),
-                                       ("vrm0", None)])
+@pytest.mark.parametrize("name, rig", [("arkit", None), ("readyplayerme", "readyplayerme"), ("oculus", "oculus"),
+                                       ("vrm1", None), ("vrm0", None)])
 def test_glb_validates_and_reproduces_the_rig_within_the_bound(speech, avatars, curves, tmp_path, name, rig):
     wav, grid, _ = speech
     out = tmp_path / "talk.glb"
@@ -147,7 +147,8 @@ def test_blender_imports_the_shape_key_animation(speech, avatars, curves, tmp_pa
 
 
 def test_inspect_detects_each_test_avatars_convention(avatars):
-    expected = {"arkit": "arkit", "readyplayerme": "readyplayerme", "vrm1": "vrm1", "vrm0": "vrm0", "jaw": "arkit"}
+    expected = {"arkit": "arkit", "readyplayerme": "readyplayerme", "oculus": "oculus", "vrm1": "vrm1", "vrm0": "vrm0",
+                "jaw": "arkit"}
     for name, path in avatars.items():
         result = meshsync("inspect", str(path), "--json")
         found = [c["name"] for c in json.loads(result.stdout)["conventions"]]

@@ -3,6 +3,7 @@
     python tools/build_test_avatars.py OUT_DIR
 
 - readyplayerme.glb: the head plus ReadyPlayerMe-style `viseme_*` targets (ARKit 52 kept, as RPM avatars have);
+- oculus.glb: the head plus the 15 Oculus/Meta visemes under their plain names (sil, PP, FF, ...);
 - vrm1.glb: the head plus VRoid-style mouth targets (Fcl_MTH_A ...) that a `VRMC_vrm` extension binds to the
   VRM 1.0 expressions aa ih ou ee oh, and blinkLeft/blinkRight bound to the ARKit blinks;
 - vrm0.glb: the same targets bound by a VRM 0.x `VRM` extension's blendShapeMaster (a i u e o, blink_l/_r);
@@ -83,12 +84,12 @@ class Head:
         return path
 
 
-def readyplayerme(out: Path) -> Path:
+def visemes(out: Path, profile: str) -> Path:
+    """The head plus one target per viseme of a viseme profile, under the profile's own names."""
     head = Head()
-    profile = find_profile("readyplayerme")
-    for name, pose in profile.poses.items():
+    for name, pose in find_profile(profile).poses.items():
         head.add_target(name, dict(pose))
-    return head.write(out / "readyplayerme.glb")
+    return head.write(out / f"{profile}.glb")
 
 
 def vrm_targets(head: Head) -> dict[str, int]:
@@ -169,7 +170,8 @@ def jaw(out: Path) -> Path:
 
 def build(out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return {"readyplayerme": readyplayerme(out), "vrm1": vrm1(out), "vrm0": vrm0(out), "jaw": jaw(out)}
+    return {"readyplayerme": visemes(out, "readyplayerme"), "oculus": visemes(out, "oculus"), "vrm1": vrm1(out),
+            "vrm0": vrm0(out), "jaw": jaw(out)}
 
 
 if __name__ == "__main__":
