@@ -12,10 +12,10 @@ APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng
 demo: setup
 	$(VENV)/bin/meshsync render assets/demo.flac --text assets/demo.txt -o demo.mp4
 
-test: setup test-voices
+test: setup $(VENV)/.installed-test node_modules/.installed test-voices
 	$(PYTHON) -m pytest
 
-setup: system-packages $(VENV)/.installed node_modules/.installed
+setup: system-packages $(VENV)/.installed
 
 # MBROLA voices speak the alignment tests' sentences with exact phone timings (tests and evaluation only).
 test-voices:
@@ -37,6 +37,11 @@ system-packages:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e .
+	touch $@
+
+# The tests' own consumers: pytest, Blender as a module (bpy, 373 MB) and OpenUSD.
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(PYTHON) -m pip install --quiet -e ".[test]"
 	touch $@
 

@@ -27,6 +27,11 @@ class Profile:
     poses: Mapping[str, Mapping[str, float]] | None = None  # target -> ARKit pose; None: the targets are ARKit's
     rest: str | None = None  # the target that takes 1 - the sum of the others (Oculus "sil")
 
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The targets retargeting gives weights to: those with a pose, or all of an ARKit-named profile."""
+        return tuple(self.poses) if self.poses is not None else self.targets
+
 
 @dataclass(frozen=True)
 class Match:

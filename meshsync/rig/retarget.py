@@ -39,7 +39,7 @@ def choose_profile(avatar: Avatar, rig: str | None = None) -> Profile:
     """The profile asked for (a name or a TOML file), else the best one the avatar follows."""
     if rig is not None:
         profile = find_profile(rig)
-        if not bindings(profile, tuple(profile.poses or profile.targets), avatar):
+        if not bindings(profile, profile.outputs, avatar):
             found = ", ".join(avatar.target_names[:SHOWN]) or "none"
             raise UserError(f"{avatar.path}: none of its morph targets ({found}...) follow the {profile.title} "
                             f"profile asked for with --rig {rig}; check the names, or map them in a custom .toml")
@@ -56,11 +56,10 @@ def choose_profile(avatar: Avatar, rig: str | None = None) -> Profile:
 
 def solve(curves: Curves, profile: Profile) -> RigCurves:
     """The profile's target weights for every frame of the ARKit curves."""
-    shapes = arkit_names()
+    shapes, names = arkit_names(), profile.outputs
     if profile.poses is None:  # the targets are ARKit's own
-        columns = [curves.names.index(name) for name in profile.targets]
-        return RigCurves(profile, curves.fps, profile.targets, curves.values[:, columns].copy())
-    names = tuple(profile.poses)
+        columns = [curves.names.index(name) for name in names]
+        return RigCurves(profile, curves.fps, names, curves.values[:, columns].copy())
     basis = np.zeros((len(shapes), len(names)))
     for j, name in enumerate(names):
         for channel, weight in profile.poses[name].items():
