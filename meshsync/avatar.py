@@ -48,6 +48,8 @@ class Geometry:
     colors: np.ndarray | None  # (N, 4) float32, linear RGBA
     target_positions: np.ndarray  # (T, N, 3) float32
     target_normals: np.ndarray  # (T, N, 3) float32
+    joints: np.ndarray | None = None  # (N, 4) indices into Avatar.joints, for skinned geometry
+    joint_weights: np.ndarray | None = None  # (N, 4) float32, each row summing to 1
 
     def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions and (unnormalised) normals with morph weights (T,) applied."""
@@ -379,11 +381,15 @@ class _Reader:
         children = {c for node in self.gltf.nodes for c in (node.children or [])}
         return [i for i in range(len(self.gltf.nodes)) if i not in children]
 
+    @cached_property
+    def _joint_nodes(self) -> list[int]:
+        """The node of each Avatar.joints entry: every skin's joints, in first-seen order."""
+        return list(dict.fromkeys(j for skin in self.gltf.skins for j in (skin.joints or [])))
+
     def _joints(self, world: dict[int, np.ndarray], parent: dict[int, int | None]) -> list[Joint]:
-        joint_nodes = list(dict.fromkeys(j for skin in self.gltf.skins for j in (skin.joints or [])))
-        position = {node: k for k, node in enumerate(joint_nodes)}
+        position = {node: k for k, node in enumerate(self._joint_nodes)}
         joints = []
-        for node_index in joint_nodes:
+        for node_index in self._joint_nodes:
             node = self._item(self.gltf.nodes, node_index, "joint node")
             matrix = world.get(node_index, _node_matrix(node))
             joints.append(Joint(node.name or f"joint{node_index}", position.get(parent.get(node_index)), matrix,
@@ -407,29 +413,34 @@ class _Reader:
         else:
             inverse_bind = np.tile(np.eye(4), (len(joints), 1, 1))
         matrices = np.stack([world.get(j, np.eye(4)) @ ib for j, ib in zip(joints, inverse_bind)] or [np.eye(4)])
+        to_avatar = np.array([self._joint_nodes.index(j) for j in joints] or [0])
         skinned: dict[int, Geometry] = {}
         primitives = []
         for source, primitive in built:
             geo = primitive.geometry
             if id(geo) not in skinned:
-                skinned[id(geo)] = _skin_geometry(geo, self._vertex_matrices(source, matrices, len(geo.positions)))
+                vertex_joints, weights = self._skin_weights(source, len(matrices), len(geo.positions))
+                vertex_matrices = np.einsum("nk,nkij->nij", weights, matrices[vertex_joints])
+                skinned[id(geo)] = _skin_geometry(geo, vertex_matrices)
+                skinned[id(geo)].joints = to_avatar[vertex_joints]
+                skinned[id(geo)].joint_weights = weights.astype(np.float32)
             primitives.append(Primitive(skinned[id(geo)], primitive.indices, primitive.material))
         return primitives
 
-    def _vertex_matrices(self, prim, joint_matrices: np.ndarray, nverts: int) -> np.ndarray:
-        """(N, 4, 4) blend of joint matrices per vertex, from JOINTS_0 and WEIGHTS_0."""
+    def _skin_weights(self, prim, njoints: int, nverts: int) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 4) skin joints and weights per vertex from JOINTS_0 and WEIGHTS_0, weights normalised (a
+        vertex without them follows the skin's first joint)."""
         attrs = prim.attributes
         if attrs.JOINTS_0 is None or attrs.WEIGHTS_0 is None:
-            return np.broadcast_to(joint_matrices[0], (nverts, 4, 4))
+            return np.zeros((nverts, 4), np.int64), np.tile([1.0, 0.0, 0.0, 0.0], (nverts, 1))
         joints = self.accessor(attrs.JOINTS_0).astype(np.int64)
         weights = self.accessor(attrs.WEIGHTS_0).astype(np.float64)
         if joints.shape != (nverts, 4) or weights.shape != (nverts, 4):
             raise self.fail("JOINTS_0 and WEIGHTS_0 must hold four values per vertex")
-        if joints.size and (joints.max() >= len(joint_matrices) or joints.min() < 0):
-            raise self.fail(f"JOINTS_0 names joint {int(joints.max())}; the skin has {len(joint_matrices)}")
+        if joints.size and (joints.max() >= njoints or joints.min() < 0):
+            raise self.fail(f"JOINTS_0 names joint {int(joints.max())}; the skin has {njoints}")
         total = weights.sum(axis=1, keepdims=True)
-        weights = np.where(total > 0, weights / np.where(total > 0, total, 1), [[1, 0, 0, 0]])
-        return np.einsum("nk,nkij->nij", weights, joint_matrices[joints])
+        return joints, np.where(total > 0, weights / np.where(total > 0, total, 1), [[1, 0, 0, 0]])
 
     def _mesh(self, node_index: int, world: dict[int, np.ndarray]) -> Mesh:
         """The mesh of a node, placed by the node's world transform (or its skin's joints)."""

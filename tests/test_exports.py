@@ -291,15 +291,32 @@ def test_jaw_bone_turns_with_jaw_open(speech, avatars, curves, tmp_path):
     assert np.abs(angles - np.radians(24.0) * opening[frames]).max() < 0.01  # radians, in Blender's pose
 
 
-def test_render_drives_a_vrm_avatar_through_its_expressions(speech, avatars, tmp_path):
+@pytest.mark.parametrize("name", ["vrm1", "jaw"])
+def test_render_opens_the_mouth_of_vrm_and_jaw_bone_avatars(speech, avatars, tmp_path, name):
     from PIL import Image
 
     wav, grid, phones = speech
     vowel = max((p for p in phones if p[0] == "AA"), key=lambda p: p[2] - p[1])
     frame = round((vowel[1] + vowel[2]) / 2 * 30)
-    result = meshsync("render", str(wav), "--alignment", str(grid), "--avatar", str(avatars["vrm1"]), "--still",
+    result = meshsync("render", str(wav), "--alignment", str(grid), "--avatar", str(avatars[name]), "--still",
                       "--size", "320x180", "--frames", f"0-{frame}", "-o", str(tmp_path / "f_%03d.png"), "--quiet")
     assert result.returncode == 0, result.stderr
     rest, open_mouth = (np.asarray(Image.open(tmp_path / f"f_{i:03d}.png")).astype(int) for i in (0, frame))
     lower_face = (slice(90, 150), slice(130, 190))
-    assert np.abs(open_mouth[lower_face] - rest[lower_face]).max() > 60  # the aa expression opened the mouth
+    # The aa expression (VRM), or the jaw joint turned by jawOpen, opened the mouth.
+    assert np.abs(open_mouth[lower_face] - rest[lower_face]).max() > 60
+
+
+def test_renderer_turns_a_jaw_bone_and_what_it_carries(avatars):
+    from meshsync.render import Renderer
+    from meshsync.rig import jaw_joint, joint_moves
+
+    avatar = load_avatar(avatars["jaw"])
+    jaw = jaw_joint(avatar)
+    assert jaw is not None and jaw.name == "Jaw"
+    with Renderer(avatar, 320, 180) as renderer:
+        rest = renderer.render({}).astype(int)
+        opened = renderer.render_rgba({}, None, None, joint_moves(avatar, jaw, np.radians(15)))[:, :, :3].astype(int)
+    chin, eyes = (slice(138, 165), slice(140, 181)), (slice(60, 90), slice(120, 200))
+    assert np.abs(opened[chin] - rest[chin]).mean() > 5  # the chin dropped: skin weighted to the jaw moved
+    assert np.abs(opened[eyes] - rest[eyes]).max() <= 4  # the upper face did not

@@ -40,7 +40,7 @@ class _Buffers:
     geometry: Geometry
     positions: moderngl.Buffer
     normals: moderngl.Buffer
-    weights: np.ndarray | None = None
+    state: tuple | None = None  # the morph weights and joint moves last uploaded
 
 
 @dataclass(eq=False)
@@ -50,6 +50,24 @@ class _Draw:
     material: Material
     texture: moderngl.Texture | None
     count: int
+
+
+def _skin_moves(geometry: Geometry, positions: np.ndarray, normals: np.ndarray,
+                moves: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Linear blend skinning of the rest-posed geometry by the moved joints (the others stay put)."""
+    moved = np.array(sorted(moves))
+    touched = np.flatnonzero((np.isin(geometry.joints, moved) & (geometry.joint_weights > 0)).any(axis=1))
+    if not len(touched):
+        return positions, normals
+    stack = np.tile(np.eye(4), (int(geometry.joints.max()) + 1, 1, 1))
+    for joint, matrix in moves.items():
+        if joint < len(stack):
+            stack[joint] = matrix
+    blended = np.einsum("nk,nkij->nij", geometry.joint_weights[touched], stack[geometry.joints[touched]])
+    positions, normals = positions.copy(), normals.copy()
+    positions[touched] = np.einsum("nij,nj->ni", blended[:, :3, :3], positions[touched]) + blended[:, :3, 3]
+    normals[touched] = np.einsum("nij,nj->ni", blended[:, :3, :3], normals[touched])
+    return positions, normals
 
 
 def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None) -> str:
@@ -184,9 +202,11 @@ class Renderer:
         return self.render_rgba(pose, head)[:, :, :3]
 
     def render_rgba(self, pose: Mapping[str, float] | None, head: tuple[float, float, float] | None = None,
-                    morphs: Mapping[int, np.ndarray] | None = None) -> np.ndarray:
+                    morphs: Mapping[int, np.ndarray] | None = None,
+                    joints: Mapping[int, np.ndarray] | None = None) -> np.ndarray:
         """As `render`, but (H, W, 4) with an opaque alpha channel: the fast read-back, for video. `morphs`
-        (glTF node index -> that mesh's morph weights) replaces `pose` when given."""
+        (glTF node index -> that mesh's morph weights) replaces `pose` when given; `joints` (index into
+        avatar.joints -> 4x4 world-space move from its rest) bends skinned meshes, as a jaw bone does."""
         ctx = self.ctx
         self._scene.use()
         ctx.clear(*self.background, 1.0, depth=1.0)
@@ -202,7 +222,7 @@ class Renderer:
                 weights = mesh.weights(pose)
             else:
                 weights = morphs.get(mesh.node_index, np.zeros(len(mesh.target_names), np.float32))
-            self._update(buffers, weights)
+            self._update(buffers, weights, joints or {})
             matrix = mesh.matrix if turn is None else turn @ mesh.matrix
             if turn is not None:
                 normal_matrix = np.linalg.inv(self._view3 @ matrix[:3, :3]).T
@@ -221,14 +241,18 @@ class Renderer:
         rgba = np.frombuffer(self._output.read(components=4), dtype=np.uint8)
         return rgba.reshape(self.height, self.width, 4)
 
-    def _update(self, buffers: list[_Buffers], weights: np.ndarray) -> None:
+    def _update(self, buffers: list[_Buffers], weights: np.ndarray, joints: Mapping[int, np.ndarray]) -> None:
         for gpu in buffers:
-            if gpu.weights is not None and np.array_equal(gpu.weights, weights):
+            moves = joints if gpu.geometry.joints is not None else {}
+            state = (weights.tobytes(), tuple((k, m.tobytes()) for k, m in sorted(moves.items())))
+            if gpu.state == state:
                 continue
             positions, normals = gpu.geometry.blend(weights)
+            if moves:
+                positions, normals = _skin_moves(gpu.geometry, positions, normals, moves)
             gpu.positions.write(np.ascontiguousarray(positions, np.float32))
             gpu.normals.write(np.ascontiguousarray(normals, np.float32))
-            gpu.weights = weights
+            gpu.state = state
 
     def _use_material(self, draw: _Draw) -> None:
         program, material = draw.program, draw.material

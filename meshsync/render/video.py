@@ -24,7 +24,7 @@ from ..audio import Audio
 from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output, check_output_folder
-from ..rig import choose_profile, morph_weights, solve
+from ..rig import choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
 from .camera import DEFAULT_PRESET, frame_face
 from .ffmpeg import FramePipe, probe, run_ffmpeg
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
@@ -94,12 +94,15 @@ def _frames(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions
             progress: Progress | None) -> Iterator[np.ndarray]:
     """RGBA frames at the render size (output x aa) for the frame numbers in `frames`."""
     morphs = morph_weights(solve(curves, choose_profile(avatar, options.rig)), avatar)
+    jaw = jaw_joint(avatar)  # a jaw that is a bone turns with jawOpen
+    angles = jaw_track(curves, jaw).angles if jaw else None
     head = [curves.names.index(name) for name in HEAD]
     camera = frame_face(avatar, options.width / options.height, options.camera)
     with Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
         for done, i in enumerate(frames, 1):
             frame_morphs = {node: weights[i] for node, weights in morphs.items()}
-            yield renderer.render_rgba(None, tuple(curves.values[i, head].tolist()), frame_morphs)
+            moves = joint_moves(avatar, jaw, angles[i]) if jaw else None
+            yield renderer.render_rgba(None, tuple(curves.values[i, head].tolist()), frame_morphs, moves)
             if progress:
                 progress(done, len(frames))
 

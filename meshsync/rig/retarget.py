@@ -81,6 +81,21 @@ class JawTrack:
     node: int  # glTF node index of the joint
     rotations: np.ndarray  # (frames, 4) float32
     opening: np.ndarray  # (frames,) jawOpen, 0..1: where the keys matter
+    angles: np.ndarray  # (frames,) radians turned from rest about the joint's local X axis
+
+
+def joint_moves(avatar: Avatar, joint: Joint, angle: float) -> dict[int, np.ndarray]:
+    """World-space moves (index into avatar.joints -> 4x4) of `joint` turned by `angle` about its local X
+    axis, and of every joint below it, which turn with it."""
+    c, s = np.cos(angle), np.sin(angle)
+    turn = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1]])
+    move = joint.matrix @ turn @ np.linalg.inv(joint.matrix)
+    index = avatar.joints.index(joint)
+    below = {index}
+    for k, other in enumerate(avatar.joints):  # parents come before their children
+        if other.parent in below:
+            below.add(k)
+    return {k: move for k in below}
 
 
 def jaw_joint(avatar: Avatar, bone: str | None = None) -> Joint | None:
@@ -99,9 +114,11 @@ def jaw_joint(avatar: Avatar, bone: str | None = None) -> Joint | None:
 def jaw_track(curves: Curves, joint: Joint) -> JawTrack:
     """The joint turned about its local X axis (chin down) by jawOpen x the open angle, on its rest rotation."""
     opening = curves.channel("jawOpen").astype(np.float64)
-    half = np.radians(_jaw_settings()["open_angle"]) * opening / 2
+    angles = np.radians(_jaw_settings()["open_angle"]) * opening
+    half = angles / 2
     turn = np.column_stack([np.sin(half), np.zeros_like(half), np.zeros_like(half), np.cos(half)])
-    return JawTrack(joint.node, _multiply(joint.rotation, turn).astype(np.float32), opening.astype(np.float32))
+    return JawTrack(joint.node, _multiply(joint.rotation, turn).astype(np.float32), opening.astype(np.float32),
+                    angles)
 
 
 @cache
