@@ -1,4 +1,4 @@
-"""The ffmpeg binary from imageio-ffmpeg: raw frames in through a pipe, H.264/AAC MP4 or PNGs out; probing.
+"""The ffmpeg binary from imageio-ffmpeg: raw frames in through a pipe, H.264/AAC MP4 or PNGs out; tags.
 
 Frames are handed to a writer thread through a short queue, so the next frame renders while the last
 one is copied into the pipe, and memory holds at most a few frames whatever the clip's length.
@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
@@ -110,35 +109,19 @@ def ffmpeg_reason(stderr: str, code: int = 1) -> str:
     return f"ffmpeg failed ({lines[-1] if lines else 'no message'})"
 
 
-def run_ffmpeg(arguments: list[str], target: Path) -> str:
-    """Run ffmpeg to completion; its stderr, or a UserError about `target` with its reason."""
+def run_ffmpeg(arguments: list[str], target: Path) -> None:
+    """Run ffmpeg to completion; a UserError about `target`, with ffmpeg's reason, when it fails."""
     result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-y", *arguments], capture_output=True)
     stderr = result.stderr.decode("utf-8", "replace")
     if result.returncode != 0:
         raise UserError(f"cannot write {target}: {ffmpeg_reason(stderr, result.returncode)}")
-    return stderr
 
 
-@dataclass(frozen=True)
-class MediaInfo:
-    """What `ffmpeg -i` says of a file: its streams and meshsync's tag."""
-
-    duration: float  # container duration, seconds
-    video: tuple[int, int, float] | None  # width, height, fps
-    audio: bool
-    comment: str
-
-
-def probe(path: Path) -> MediaInfo:
-    """Streams and tags of a media file; a UserError when ffmpeg cannot read it."""
+def comment(path: Path) -> str:
+    """The `comment` tag of a media file ("" when it has none); a UserError when ffmpeg cannot read it."""
     result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)], capture_output=True)
     text = result.stderr.decode("utf-8", "replace")
-    duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", text)
-    if duration is None:
+    if "Duration:" not in text:
         raise UserError(f"{path}: not a video ffmpeg can read")
-    h, m, s = duration.groups()
-    video = re.search(r"Stream #.*Video: .*?, (\d+)x(\d+)[^\n]*?, ([\d.]+) fps", text)
-    comment = re.search(r"^\s*comment\s*:\s*(.*)$", text, re.M)
-    return MediaInfo(int(h) * 3600 + int(m) * 60 + float(s),
-                     (int(video.group(1)), int(video.group(2)), float(video.group(3))) if video else None,
-                     re.search(r"Stream #.*Audio:", text) is not None, comment.group(1).strip() if comment else "")
+    tag = re.search(r"^\s*comment\s*:\s*(.*)$", text, re.M)
+    return tag.group(1).strip() if tag else ""

@@ -26,7 +26,7 @@ from ..errors import UserError
 from ..files import atomic_output, check_output_folder
 from ..rig import choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
 from .camera import DEFAULT_PRESET, frame_face
-from .ffmpeg import FramePipe, probe, run_ffmpeg
+from .ffmpeg import FramePipe, comment, run_ffmpeg
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
 
 Progress = Callable[[int, int], None]
@@ -208,7 +208,7 @@ def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float]:
     for path in segments:
         if not path.is_file():
             raise UserError(f"{path}: no such segment")
-        match = SEGMENT_TAG.search(probe(path).comment)
+        match = SEGMENT_TAG.search(comment(path))
         if match is None:
             raise UserError(f"{path}: not a segment from `meshsync render --frames`")
         start, end, total = (int(match.group(k)) for k in (1, 2, 3))
