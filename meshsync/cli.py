@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = _speech_arguments(render, transcript_required=False)
     source.add_argument("--curves", type=Path, help="render curves from `meshsync animate -o X.json` instead")
     render.add_argument("--avatar", type=Path,
-                        help="glTF/GLB avatar with ARKit blendshapes (default: the bundled head)")
+                        help="glTF/GLB avatar whose morph targets follow a rig profile (default: the bundled head)")
     render.add_argument("-o", "--output", type=Path, required=True,
                         help="talk.mp4, or a PNG sequence such as frames/talk_%%05d.png")
     render.add_argument("--rig", help=RIG_HELP)
@@ -209,9 +209,13 @@ def _check_outputs(args: argparse.Namespace, what: str, formats: dict[str, str],
     check_output_folder(args.output)
     if args.plot:
         _require_png(args.plot, plot)
+    _check_workers(args)
+    return suffix
+
+
+def _check_workers(args: argparse.Namespace) -> None:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
-    return suffix
 
 
 def _speech(args: argparse.Namespace, listen: bool = False):
@@ -266,18 +270,25 @@ CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json", ".glb": ".gl
 AVATAR_FORMATS = (".glb", ".gltf", ".usda", ".usdc", ".usd")  # the formats that hold an avatar's own targets
 
 
-def run_animate(args: argparse.Namespace) -> int:
-    from .animate import animate, check_fps, resolve_method
+def _animated(args: argparse.Namespace):
+    """The audio, its alignment (or None), the curves animated as the arguments ask, the mode and method."""
+    from .animate import animate, resolve_method
 
-    suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
-    check_fps(args.fps)
-    avatar, profile = _export_target(args, suffix)
     listened = args.text is None and args.alignment is None
     audio, alignment = _speech(args, listen=args.method != "network")
     method = resolve_method(alignment, args.method)
     curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
-    mode = _mode(alignment, listened)
-    detail = _export(args, suffix, curves, avatar, profile, alignment, mode, method)
+    return audio, alignment, curves, _mode(alignment, listened), method
+
+
+def run_animate(args: argparse.Namespace) -> int:
+    from .animate import check_fps
+
+    suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
+    check_fps(args.fps)
+    target = _export_target(args, suffix)
+    audio, alignment, curves, mode, method = _animated(args)
+    detail = _export(args, suffix, curves, target, alignment, mode, method)
     if args.plot:
         from .animate.plot import plot_curves
 
@@ -288,25 +299,24 @@ def run_animate(args: argparse.Namespace) -> int:
 
 
 def _export_target(args: argparse.Namespace, suffix: str):
-    """The avatar and rig profile an avatar format needs (checked before any work); None for the others."""
+    """For an avatar format, the avatar, its rig profile and its jaw joint (or None), all checked before any
+    work; None for the other formats."""
     if suffix not in AVATAR_FORMATS:
         if args.avatar or args.rig or args.jaw_bone:
             raise UserError(f"{args.output}: this format holds ARKit curves, not an avatar's targets; "
                             "--avatar, --rig and --jaw-bone apply to .glb, .gltf and USD")
-        return None, None
+        return None
     from .avatar import load_avatar
+    from .export.keys import check_tolerance
     from .rig import choose_profile, jaw_joint
 
-    if args.tolerance is not None and not 0 <= args.tolerance <= 0.5:
-        raise UserError(f"--tolerance {args.tolerance:g} is out of range; use 0 (keep every frame) to 0.5")
+    if args.tolerance is not None:
+        check_tolerance(args.tolerance)
     avatar = load_avatar(args.avatar or default_avatar_path())
-    profile = choose_profile(avatar, args.rig)
-    jaw_joint(avatar, args.jaw_bone)  # a named bone must exist
-    return avatar, profile
+    return avatar, choose_profile(avatar, args.rig), jaw_joint(avatar, args.jaw_bone)
 
 
-def _export(args: argparse.Namespace, suffix: str, curves, avatar, profile, alignment, mode: str,
-            method: str) -> str:
+def _export(args: argparse.Namespace, suffix: str, curves, target, alignment, mode: str, method: str) -> str:
     """Write the curves in the output's format; a note for the summary line."""
     if suffix == ".csv":
         from .export.livelink import write_livelink_csv
@@ -321,15 +331,15 @@ def _export(args: argparse.Namespace, suffix: str, curves, avatar, profile, alig
 
         write_curves_json(curves, args.output, alignment, mode, method)
     else:
-        from .rig import jaw_joint, jaw_track, morph_weights, solve
+        from .rig import jaw_track, morph_weights, solve
 
+        avatar, profile, joint = target
         rig = solve(curves, profile)
         if suffix in (".glb", ".gltf"):
             from .export.gltf import write_gltf
             from .export.keys import DEFAULT_TOLERANCE
 
             tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
-            joint = jaw_joint(avatar, args.jaw_bone)
             jaw = jaw_track(curves, joint) if joint else None
             report = write_gltf(avatar, morph_weights(rig, avatar), curves.fps, args.output, tolerance, jaw)
             bone = f", jaw bone {joint.name}" if joint else ""
@@ -379,8 +389,7 @@ def _render_setup(args: argparse.Namespace):
     options = VideoOptions(*_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
                            background=_background(args.background), gop=args.gop, rig=args.rig)
     options.check(mp4)
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
+    _check_workers(args)
     avatar = load_avatar(args.avatar or default_avatar_path())
     choose_profile(avatar, args.rig)
     if args.frames:  # the syntax and the keyframe now, the range once the clip's length is known
@@ -392,15 +401,11 @@ def _render_setup(args: argparse.Namespace):
 
 def _render_curves(args: argparse.Namespace):
     """The audio, the curves to render (animated now, or read from --curves) and how they were made."""
-    from .animate import animate, resolve_method
     from .animate.curves import frame_count
 
     if args.curves is None:
-        listened = args.text is None and args.alignment is None
-        audio, alignment = _speech(args, listen=args.method != "network")
-        method = resolve_method(alignment, args.method)
-        curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
-        return audio, curves, f"{_mode(alignment, listened)}, {method}"
+        audio, _, curves, mode, method = _animated(args)
+        return audio, curves, f"{mode}, {method}"
     from .audio import load_audio
     from .export.curves_json import read_curves_json
 

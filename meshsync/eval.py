@@ -197,3 +197,23 @@ def jitter(gap: np.ndarray, fps: float) -> float:
     flicker = (sizes >= STILL) & (sizes < CHATTER)
     small = flicker[:-1] & flicker[1:]
     return float(small.sum() / (len(gap) / fps))
+
+
+def mouth_box(avatar: Avatar, camera, width: int, height: int, margin: float = 0.0) -> tuple[slice, slice]:
+    """Rows from the nose tip down to the chin and columns between the mouth corners (widened by `margin`
+    of that width on each side) of the rest pose, in a width x height image from `camera`."""
+    points = avatar.landmark_points()
+    (left, _), (right, _), (_, top), (_, bottom) = camera.project(
+        np.array([points[n] for n in ("mouthCornerLeft", "mouthCornerRight", "noseTip", "chin")]), width, height)
+    left, right = sorted([left, right])
+    extra = margin * (right - left)
+    return slice(int(top), int(bottom)), slice(int(left - extra), int(right + extra))
+
+
+def open_mouth_pixels(image: np.ndarray) -> int:
+    """Pixels of an open mouth in an RGB image: its dark inside, or the teeth (bright and grey, unlike skin
+    and lips). Counted in the mouth box of a rendered frame, it follows the lip gap."""
+    rgb = image.astype(int)
+    dark = rgb.sum(axis=2) < 3 * 60
+    teeth = (rgb.min(axis=2) >= 150) & (rgb.max(axis=2) - rgb.min(axis=2) <= 40)
+    return int((dark | teeth).sum())

@@ -8,6 +8,7 @@ from gltf_factory import quad_glb
 
 from meshsync.avatar import load_avatar
 from meshsync.errors import UserError
+from meshsync.eval import mouth_box as eval_mouth_box
 from meshsync.files import default_avatar_path
 from meshsync.render import Camera, Renderer
 
@@ -27,11 +28,7 @@ def renderer(head):
 
 def mouth_box(renderer: Renderer, head) -> tuple[slice, slice]:
     """Rows and columns between the mouth corners, from the nose tip down to the chin, at rest."""
-    points = head.landmark_points()
-    px = renderer.camera.project(np.array([points[n] for n in ("mouthCornerLeft", "mouthCornerRight",
-                                                               "noseTip", "chin")]), WIDTH, HEIGHT)
-    (c1, _), (c2, _), (_, top), (_, bottom) = px
-    return slice(int(top), int(bottom)), slice(int(min(c1, c2)), int(max(c1, c2)))
+    return eval_mouth_box(head, renderer.camera, WIDTH, HEIGHT)
 
 
 def dark_pixels(image: np.ndarray) -> int:

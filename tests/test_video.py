@@ -16,6 +16,8 @@ from PIL import Image
 
 from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
+from meshsync.eval import mouth_box as eval_mouth_box
+from meshsync.eval import open_mouth_pixels
 from meshsync.files import default_avatar_path
 from meshsync.render.camera import frame_face
 from meshsync.render.ffmpeg import ffmpeg_exe
@@ -83,20 +85,7 @@ def test_mp4_has_every_frame_and_the_audio_from_time_zero(speech, tmp_path):
 
 def mouth_box() -> tuple[slice, slice]:
     head = load_avatar(default_avatar_path())
-    points = head.landmark_points()
-    camera = frame_face(head, WIDTH / HEIGHT)
-    px = camera.project(np.array([points[n] for n in ("mouthCornerLeft", "mouthCornerRight", "noseTip", "chin")]),
-                        WIDTH, HEIGHT)
-    (c1, _), (c2, _), (_, top), (_, bottom) = px
-    return slice(int(top), int(bottom)), slice(int(min(c1, c2)), int(max(c1, c2)))
-
-
-def interior_pixels(image: np.ndarray) -> int:
-    """Pixels of the open mouth: its dark inside, or the teeth (bright and grey, unlike skin and lips)."""
-    rgb = image.astype(int)
-    dark = rgb.sum(axis=2) < 3 * 60
-    teeth = (rgb.min(axis=2) >= 150) & (rgb.max(axis=2) - rgb.min(axis=2) <= 40)
-    return int((dark | teeth).sum())
+    return eval_mouth_box(head, frame_face(head, WIDTH / HEIGHT), WIDTH, HEIGHT)
 
 
 def test_frames_show_closed_lips_on_bilabials_and_the_mouth_open_on_vowels(speech, tmp_path):
@@ -107,7 +96,7 @@ def test_frames_show_closed_lips_on_bilabials_and_the_mouth_open_on_vowels(speec
     rows, cols = mouth_box()
 
     def middle(labels, shortest=0.0):
-        return [(interior_pixels(frames[round((start + end) / 2 * FPS)][rows, cols]), end - start)
+        return [(open_mouth_pixels(frames[round((start + end) / 2 * FPS)][rows, cols]), end - start)
                 for label, start, end in phones if label in labels and end - start >= shortest]
 
     closed, opened = middle(BILABIALS), middle(OPEN_VOWELS, 0.05)

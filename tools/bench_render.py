@@ -36,7 +36,7 @@ from meshsync.align.textgrid import read_textgrid  # noqa: E402
 from meshsync.animate import animate  # noqa: E402
 from meshsync.audio import load_audio  # noqa: E402
 from meshsync.avatar import load_avatar  # noqa: E402
-from meshsync.eval import geometry, sync_lag  # noqa: E402
+from meshsync.eval import geometry, mouth_box, open_mouth_pixels, sync_lag  # noqa: E402
 from meshsync.files import default_avatar_path  # noqa: E402
 from meshsync.render import Renderer, frame_face  # noqa: E402
 from meshsync.render.ffmpeg import ffmpeg_exe  # noqa: E402
@@ -139,21 +139,13 @@ def _rss(pid: int) -> int:
 def mouth_opening(path: Path, size: tuple[int, int]) -> np.ndarray:
     """Per decoded frame, the pixels of the open mouth (dark inside or teeth) in a box around the mouth."""
     avatar = load_avatar(default_avatar_path())
-    points = avatar.landmark_points()
-    camera = frame_face(avatar, size[0] / size[1])
-    corners = camera.project(np.array([points[n] for n in ("mouthCornerLeft", "mouthCornerRight", "noseTip",
-                                                            "chin")]), *size)
-    left, right = sorted([corners[0][0], corners[1][0]])
-    rows = slice(int(corners[2][1]), int(corners[3][1]))
-    cols = slice(int(left - 0.2 * (right - left)), int(right + 0.2 * (right - left)))  # room for head motion
+    box = mouth_box(avatar, frame_face(avatar, size[0] / size[1]), *size, margin=0.2)  # room for head motion
     command = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     frame_bytes = size[0] * size[1] * 3
     opening = []
     with subprocess.Popen(command, stdout=subprocess.PIPE) as decoder:
         while chunk := decoder.stdout.read(frame_bytes):
-            rgb = np.frombuffer(chunk, np.uint8).reshape(size[1], size[0], 3)[rows, cols].astype(int)
-            teeth = (rgb.min(axis=2) >= 150) & (rgb.max(axis=2) - rgb.min(axis=2) <= 40)
-            opening.append(((rgb.sum(axis=2) < 180) | teeth).sum())
+            opening.append(open_mouth_pixels(np.frombuffer(chunk, np.uint8).reshape(size[1], size[0], 3)[box]))
     return np.array(opening, dtype=float)
 
 

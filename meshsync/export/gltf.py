@@ -21,7 +21,7 @@ from ..avatar import Avatar, read_document
 from ..errors import UserError
 from ..files import atomic_output
 from ..rig.retarget import JawTrack
-from .keys import DEFAULT_TOLERANCE, reduce_keys
+from .keys import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
 
 ANIMATION_NAME = "meshsync"
 FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT = 5126, 5121, 5123
@@ -43,8 +43,7 @@ def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: 
     """Write `avatar` with its morph weights animated (node index -> (frames, targets)), and its jaw joint
     turned when `jaw` is given, as .glb or .gltf; linear interpolation of what is written stays within
     `tolerance` of every frame's weights (and of jawOpen, for the jaw)."""
-    if not 0 <= tolerance <= 0.5:
-        raise UserError(f"--tolerance {tolerance:g} is out of range; use 0 (keep every frame) to 0.5")
+    check_tolerance(tolerance)
     if not morphs and jaw is None:
         raise UserError(f"{avatar.path}: the rig reaches no morph target or jaw bone to animate")
     doc, buffers, images = read_document(avatar.path)

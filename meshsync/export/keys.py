@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UserError
+
 DEFAULT_TOLERANCE = 0.005  # in weight: far below what a viewer sees on a face
 WINDOW = 256  # frames: a key is kept at least this often, so splitting stays shallow on hours of curves
+
+
+def check_tolerance(tolerance: float) -> None:
+    if not 0 <= tolerance <= 0.5:
+        raise UserError(f"--tolerance {tolerance:g} is out of range; use 0 (keep every frame) to 0.5")
 
 
 def reduce_keys(values: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
