@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from . import __version__
 from .align import ALIGNERS
@@ -107,6 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     concat.add_argument("-o", "--output", type=Path, required=True, help="talk.mp4")
     concat.add_argument("--quiet", action="store_true", help="print errors only")
     concat.set_defaults(run=run_concat)
+
+    batch = commands.add_parser("batch", help="run many jobs from a CSV or JSON Lines file on Dask: every core "
+                                              "here, or a cluster")
+    batch.add_argument("jobs", type=Path, help="jobs.csv (header row) or jobs.jsonl: one clip per row; columns "
+                                               "audio, text, alignment, avatar, outputs, ... (see the README)")
+    batch.add_argument("--out", type=Path, required=True,
+                       help="folder for the outputs (ID.mp4, ID.glb, ...) and the manifest meshsync-batch.json")
+    batch.add_argument("--scheduler", help="a running Dask scheduler: its address, e.g. tcp://10.0.0.5:8786, or its "
+                                           "scheduler file (default: a local cluster on this machine)")
+    batch.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+    batch.add_argument("--chunk", type=float, default=20.0,
+                       help="seconds of video per render task; longer clips are split across workers (default 20)")
+    batch.add_argument("--retry-failed", action="store_true",
+                       help="run again the jobs that failed last time although their inputs are unchanged")
+    batch.add_argument("--quiet", action="store_true", help="print errors and the failed jobs only")
+    batch.set_defaults(run=run_batch)
     return parser
 
 
@@ -201,14 +214,14 @@ def run_inspect(args: argparse.Namespace) -> int:
 ALIGNMENT_FORMATS = {".json": ".json", ".textgrid": ".TextGrid"}
 
 
-def _check_outputs(args: argparse.Namespace, what: str, formats: dict[str, str], plot: str) -> str:
+def _check_alignment_output(args: argparse.Namespace) -> str:
     """Refuse an output format or folder that cannot work before any work is done; the output's suffix."""
     suffix = args.output.suffix.lower()
-    if suffix not in formats:
-        raise UserError(f"{args.output}: write the {what} as {' or '.join(formats.values())}")
+    if suffix not in ALIGNMENT_FORMATS:
+        raise UserError(f"{args.output}: write the alignment as {' or '.join(ALIGNMENT_FORMATS.values())}")
     check_output_folder(args.output)
     if args.plot:
-        _require_png(args.plot, plot)
+        _require_png(args.plot, "the plot")
     _check_workers(args)
     return suffix
 
@@ -219,29 +232,20 @@ def _check_workers(args: argparse.Namespace) -> None:
 
 
 def _speech(args: argparse.Namespace, listen: bool = False):
-    """The audio, and the alignment the speech arguments ask for (aligned now, or read). Without a
-    transcript: None, or with `listen` the words PocketSphinx recognises, aligned."""
-    from .align.speech import align_speech
-    from .audio import load_audio
+    """The speech the arguments name: the audio with its alignment (aligned now, read, or with `listen` from
+    recognised words), as meshsync.align.speech.load_speech gives it."""
+    from .align.speech import load_speech
 
-    audio = load_audio(args.audio)
-    text = args.text
-    if text is None and args.alignment is None:
-        if not listen:
-            return audio, None
-        from .align.recognize import recognize
-
-        log.info("no transcript: recognising English words (--method network listens in any language)")
-        text = recognize(audio, _progress("recognise", args.quiet))
-    return audio, align_speech(audio, text, args.alignment, args.aligner, args.lexicon, args.workers,
-                               _progress("align", args.quiet))
+    return load_speech(args.audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers, listen,
+                       lambda label: _progress(label, args.quiet))
 
 
 def run_align(args: argparse.Namespace) -> int:
     from .align import write_json
 
-    suffix = _check_outputs(args, "alignment", ALIGNMENT_FORMATS, "the plot")
-    audio, alignment = _speech(args)
+    suffix = _check_alignment_output(args)
+    speech = _speech(args)
+    audio, alignment = speech.audio, speech.alignment
     if suffix == ".json":
         write_json(alignment, args.output)
     else:
@@ -258,99 +262,35 @@ def run_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mode(alignment, listened: bool) -> str:
-    if alignment is None:
-        return "audio-only"
-    return "audio-only, recognised words" if listened else "text-aligned"
-
-
-CURVE_FORMATS = {".csv": ".csv (Live Link Face)", ".json": ".json", ".glb": ".glb", ".gltf": ".gltf",
-                 ".tsv": ".tsv or .rhubarb.json (Rhubarb mouth cues)", ".usda": ".usda", ".usdc": ".usdc",
-                 ".usd": ".usd"}
-AVATAR_FORMATS = (".glb", ".gltf", ".usda", ".usdc", ".usd")  # the formats that hold an avatar's own targets
-
-
 def _animated(args: argparse.Namespace):
-    """The audio, its alignment (or None), the curves animated as the arguments ask, the mode and method."""
+    """The speech and the curves animated from it as the arguments ask, and the method used."""
     from .animate import animate, resolve_method
 
-    listened = args.text is None and args.alignment is None
-    audio, alignment = _speech(args, listen=args.method != "network")
-    method = resolve_method(alignment, args.method)
-    curves = animate(audio, alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
-    return audio, alignment, curves, _mode(alignment, listened), method
+    speech = _speech(args, listen=args.method != "network")
+    method = resolve_method(speech.alignment, args.method)
+    curves = animate(speech.audio, speech.alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
+    return speech, curves, method
 
 
 def run_animate(args: argparse.Namespace) -> int:
     from .animate import check_fps
+    from .export import check_format, export_target, write_curves
 
-    suffix = _check_outputs(args, "curves", CURVE_FORMATS, "the dope sheet")
+    check_format(args.output)
+    if args.plot:
+        _require_png(args.plot, "the dope sheet")
+    _check_workers(args)
     check_fps(args.fps)
-    target = _export_target(args, suffix)
-    audio, alignment, curves, mode, method = _animated(args)
-    detail = _export(args, suffix, curves, target, alignment, mode, method)
+    target = export_target(args.output, args.avatar, args.rig, args.jaw_bone, args.tolerance)
+    speech, curves, method = _animated(args)
+    detail = write_curves(args.output, curves, target, speech.alignment, speech.mode, method)
     if args.plot:
         from .animate.plot import plot_curves
 
-        plot_curves(curves, alignment, args.plot)
+        plot_curves(curves, speech.alignment, args.plot)
     if not args.quiet:
-        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({mode}, {method}){detail}")
+        print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({speech.mode}, {method}){detail}")
     return 0
-
-
-def _export_target(args: argparse.Namespace, suffix: str):
-    """For an avatar format, the avatar, its rig profile and its jaw joint (or None), all checked before any
-    work; None for the other formats."""
-    if suffix not in AVATAR_FORMATS:
-        if args.avatar or args.rig or args.jaw_bone:
-            raise UserError(f"{args.output}: this format holds ARKit curves, not an avatar's targets; "
-                            "--avatar, --rig and --jaw-bone apply to .glb, .gltf and USD")
-        return None
-    from .avatar import load_avatar
-    from .export.keys import check_tolerance
-    from .rig import choose_profile, jaw_joint
-
-    if args.tolerance is not None:
-        check_tolerance(args.tolerance)
-    avatar = load_avatar(args.avatar or default_avatar_path())
-    return avatar, choose_profile(avatar, args.rig), jaw_joint(avatar, args.jaw_bone)
-
-
-def _export(args: argparse.Namespace, suffix: str, curves, target, alignment, mode: str, method: str) -> str:
-    """Write the curves in the output's format; a note for the summary line."""
-    if suffix == ".csv":
-        from .export.livelink import write_livelink_csv
-
-        write_livelink_csv(curves, args.output)
-    elif suffix == ".tsv" or args.output.name.lower().endswith(".rhubarb.json"):
-        from .export.cues import write_cues
-
-        return f", {len(write_cues(curves, args.output))} mouth cues"
-    elif suffix == ".json":
-        from .export.curves_json import write_curves_json
-
-        write_curves_json(curves, args.output, alignment, mode, method)
-    else:
-        from .rig import jaw_track, morph_weights, solve
-
-        avatar, profile, joint = target
-        rig = solve(curves, profile)
-        if suffix in (".glb", ".gltf"):
-            from .export.gltf import write_gltf
-            from .export.keys import DEFAULT_TOLERANCE
-
-            tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
-            jaw = jaw_track(curves, joint) if joint else None
-            report = write_gltf(avatar, morph_weights(rig, avatar), curves.fps, args.output, tolerance, jaw)
-            bone = f", jaw bone {joint.name}" if joint else ""
-            return (f", rig {profile.name}{bone}, {report.keys} of {report.frames} keys, animation "
-                    f"{report.animation_bytes / 1000:.0f} kB ({report.full_bytes / report.animation_bytes:.1f}x "
-                    f"smaller than every frame as float)")
-        from .export.usd import write_usd
-
-        write_usd(rig, args.output)
-        return f", rig {profile.name}"
-    return ""
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -375,7 +315,8 @@ def _render_setup(args: argparse.Namespace):
     (slow) alignment starts."""
     from .animate import check_fps
     from .avatar import load_avatar
-    from .render.video import VideoOptions, check_png_pattern, check_segment_start, parse_frames
+    from .render.video import (VideoOptions, check_png_pattern, check_segment_start, parse_background,
+                               parse_frames, parse_size)
     from .rig import choose_profile
 
     mp4 = args.output.suffix.lower() == ".mp4"
@@ -386,8 +327,8 @@ def _render_setup(args: argparse.Namespace):
     else:
         raise UserError(f"{args.output}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
     check_fps(args.fps)
-    options = VideoOptions(*_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
-                           background=_background(args.background), gop=args.gop, rig=args.rig)
+    options = VideoOptions(*parse_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
+                           background=parse_background(args.background), gop=args.gop, rig=args.rig)
     options.check(mp4)
     _check_workers(args)
     avatar = load_avatar(args.avatar or default_avatar_path())
@@ -404,8 +345,8 @@ def _render_curves(args: argparse.Namespace):
     from .animate.curves import frame_count
 
     if args.curves is None:
-        audio, _, curves, mode, method = _animated(args)
-        return audio, curves, f"{mode}, {method}"
+        speech, curves, method = _animated(args)
+        return speech.audio, curves, f"{speech.mode}, {method}"
     from .audio import load_audio
     from .export.curves_json import read_curves_json
 
@@ -414,35 +355,6 @@ def _render_curves(args: argparse.Namespace):
         raise UserError(f"{args.curves}: {curves.frames} frames at {curves.fps:g} fps do not fit this audio at "
                         f"--fps {args.fps:g}; animate it again with --fps {args.fps:g}")
     return audio, curves, f"curves from {args.curves}"
-
-
-def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if match is None:
-        raise UserError(f"--size '{text}': give WIDTHxHEIGHT, e.g. 1280x720")
-    return int(match.group(1)), int(match.group(2))
-
-
-def _background(value: str | None):
-    """An sRGB colour (0..1) or an RGB image array from --background."""
-    from PIL import Image, ImageColor, UnidentifiedImageError
-
-    from .render.renderer import DEFAULT_BACKGROUND
-
-    if value is None:
-        return DEFAULT_BACKGROUND
-    path = Path(value)
-    if path.is_file():
-        try:
-            with Image.open(path) as image:
-                return np.asarray(image.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
-            raise UserError(f"--background {value}: not an image PIL can read ({exc})") from exc
-    try:
-        return tuple(c / 255 for c in ImageColor.getrgb(value)[:3])
-    except ValueError:
-        raise UserError(f"--background '{value}': not a colour (#rrggbb, or a name such as white) "
-                        "nor an image file") from None
 
 
 def run_concat(args: argparse.Namespace) -> int:
@@ -456,6 +368,39 @@ def run_concat(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {args.output}: {len(args.segments)} segments joined, with the audio of {args.audio}")
     return 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch as run
+
+    report = run(args.jobs, args.out, args.scheduler, args.workers, args.chunk, args.retry_failed,
+                 _progress("batch", args.quiet, unit="job"))
+    if not args.quiet:
+        print(_batch_table(report))
+    _print_failures(report)
+    return 1 if report.failed else 0
+
+
+def _batch_table(report) -> str:
+    """The summary: jobs by outcome, the working seconds (prepare, render, join) of those done, the wall time."""
+    records = report.manifest.records
+    work = sum(records[i].seconds.get(step, 0.0) for i in report.done for step in ("prepare", "render", "join"))
+    unchanged = len(report.unchanged_failures)
+    note = f"{unchanged} unchanged since the last run: fix the input, or --retry-failed" if unchanged else ""
+    rows = [("", "jobs", "time", ""), ("done", len(report.done), f"{work:.1f} s", "working time of the jobs done"),
+            ("skipped", len(report.skipped), "", "done before, inputs unchanged"),
+            ("failed", len(report.failed), "", note),
+            ("total", report.total, f"{report.seconds:.1f} s", f"wall; manifest {report.manifest.path}")]
+    return "\n".join(f"{a:9}{b:>6}{c:>10}   {d}".rstrip() for a, b, c, d in rows)
+
+
+def _print_failures(report, shown: int = 20) -> None:
+    """The failed jobs' errors on stderr, one line each (the first `shown`)."""
+    for job_id in report.failed[:shown]:
+        print(f"meshsync: failed: {job_id}: {report.manifest.records[job_id].error}", file=sys.stderr)
+    if len(report.failed) > shown:
+        print(f"meshsync: ... and {len(report.failed) - shown} more failed jobs; see {report.manifest.path}",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

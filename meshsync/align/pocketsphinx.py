@@ -64,7 +64,7 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
         chunks = split_at_pauses(energy, threshold)
         jobs = _assign_words(chunks, words, pcm, energy >= threshold, str(dictionary))
         tasks = ((job, pcm[job[0] * HOP:job[1] * HOP].tobytes(), str(dictionary)) for job in jobs)
-        aligned = _run(tasks, workers if len(chunks) > 1 else 0, len(chunks), progress)
+        aligned = _run(tasks, workers if len(chunks) > 1 else 1, len(chunks), progress)
     timed = [_fallback(job, audio.duration) if result is None else _restore_pauses(result, energy, threshold)
              for job, result in aligned]
     mismatched = [_chunk_span(chunk) for chunk in timed if _chunk_confidence(chunk) < MIN_CONFIDENCE]
@@ -166,7 +166,8 @@ def _dictionary_text(transcript: Transcript) -> str:
 
 
 def _run(tasks, workers: int, total: int, progress) -> list:
-    """(job, result) for every task in order: in this process when `workers` is 0, else in worker processes."""
+    """(job, result) for every task in order: in this process for one worker (no pool to start; a Dask
+    worker may not start processes), else in worker processes."""
     results = []
 
     def done(job_and_result) -> None:
@@ -174,7 +175,7 @@ def _run(tasks, workers: int, total: int, progress) -> list:
         if progress:
             progress(len(results), total)
 
-    if workers == 0:  # one chunk: no pool to start
+    if workers <= 1:
         for task in tasks:
             done((task[0], _align_chunk(task)))
         return results

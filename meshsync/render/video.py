@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..animate import Curves
 from ..audio import Audio
@@ -65,6 +66,35 @@ class VideoOptions:
             raise UserError("--gop must be at least 1 frame")
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """'WIDTHxHEIGHT' as two integers."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if match is None:
+        raise UserError(f"--size '{text}': give WIDTHxHEIGHT, e.g. 1280x720")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarray:
+    """An sRGB colour (0..1) from a colour name or #rrggbb, or the RGB pixels of an image file; None: the
+    default."""
+    from PIL import Image, ImageColor, UnidentifiedImageError
+
+    if value is None:
+        return DEFAULT_BACKGROUND
+    path = Path(value)
+    if path.is_file():
+        try:
+            with Image.open(path) as image:
+                return np.asarray(image.convert("RGB"))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise UserError(f"--background {value}: not an image PIL can read ({exc})") from exc
+    try:
+        return tuple(c / 255 for c in ImageColor.getrgb(value)[:3])
+    except ValueError:
+        raise UserError(f"--background '{value}': not a colour (#rrggbb, or a name such as white) "
+                        "nor an image file") from None
+
+
 def parse_frames(text: str, total: int) -> range:
     """'START-END' (inclusive, frame i at time i / fps) within a clip of `total` frames."""
     match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
@@ -98,7 +128,10 @@ def _frames(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions
     angles = jaw_track(curves, jaw).angles if jaw else None
     head = [curves.names.index(name) for name in HEAD]
     camera = frame_face(avatar, options.width / options.height, options.camera)
-    with Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
+    # One BLAS thread: the morph blend's small products gain nothing from more, and OpenBLAS's spinning
+    # threads took the cores the rasteriser and encoder need (a minute of video rendered 1.25x slower).
+    with threadpool_limits(1, user_api="blas"), \
+            Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
         for done, i in enumerate(frames, 1):
             frame_morphs = {node: weights[i] for node, weights in morphs.items()}
             moves = joint_moves(avatar, jaw, angles[i]) if jaw else None
@@ -122,16 +155,23 @@ def render_mp4(avatar: Avatar, curves: Curves, audio: Audio, path: Path, options
     """The talking head as an MP4. The whole clip carries the audio; a frame range is a silent segment
     for `concat_mp4`, and must start on a keyframe. The whole clip is one segment joined with the audio
     as `concat_mp4` joins several, so both give the same file."""
-    options.check(mp4=True)
     if frames is not None:
-        check_segment_start(frames, options.keyframes)
-        with atomic_output(path) as tmp:
-            _encode(avatar, curves, frames, options, tmp, path, progress)
+        render_segment(avatar, curves, path, options, frames, progress)
         return
+    options.check(mp4=True)
     with _scratch(path) as scratch, atomic_output(path) as tmp:
         video = scratch / "video.mp4"
         _encode(avatar, curves, range(curves.frames), options, video, path, progress)
         _join([video], audio, tmp, path, scratch)
+
+
+def render_segment(avatar: Avatar, curves: Curves, path: Path, options: VideoOptions, frames: range,
+                   progress: Progress | None = None) -> None:
+    """Frames `frames` as a silent MP4 segment for `concat_mp4`; it must start on a keyframe."""
+    options.check(mp4=True)
+    check_segment_start(frames, options.keyframes)
+    with atomic_output(path) as tmp:
+        _encode(avatar, curves, frames, options, tmp, path, progress)
 
 
 def _encode(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions, out: Path, target: Path,
