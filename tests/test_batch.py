@@ -232,6 +232,8 @@ def test_jobs_run_on_a_cluster_started_with_the_dask_command(speech, tmp_path):
     ("jobs.csv", "id,text\na,hello\n", "jobs.csv line 2: the job names no audio"),
     ("jobs.csv", "audio\nx/a.wav\ny/a.wav\n", "jobs.csv line 3: job id 'a' is already used on line 2"),
     ("jobs.csv", "audio,outputs\na.wav,mp4,glb\n", "jobs.csv line 2: more cells than the header"),
+    ("jobs.csv", "id,audio,outputs\na,a.wav,rhubarb.json\na.rhubarb,b.wav,json\n",
+     "jobs.csv line 3: a.rhubarb.json is also written by line 2"),
     ("jobs.jsonl", '{"audio": "a.wav"}\n{"audio": "b.wav",\n', "jobs.jsonl line 2: not JSON"),
     ("jobs.jsonl", '["a.wav"]\n', "jobs.jsonl line 1: not a JSON object"),
     ("jobs.csv", "id,audio\n", "no jobs in the file"),
@@ -242,6 +244,8 @@ def test_an_unusable_jobs_file_is_one_line_and_writes_nothing(tmp_path, name, te
     jobs = tmp_path / name
     if text is not None:
         jobs.write_text(text)
+    for audio in ("a.wav", "b.wav"):  # the rows' files exist: only the file itself is wrong
+        (tmp_path / audio).touch()
     result = meshsync("batch", str(jobs), "--out", str(tmp_path / "out"))
     assert_one_line_error(result, message)
     assert not (tmp_path / "out").exists()
@@ -256,12 +260,13 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
             {"id": "../up", "audio": "audio/map.wav"},
             {"id": "odd", "audio": "audio/map.wav", "size": "641x360"},
             {"id": "camera", "audio": "audio/map.wav", "camera": "drone"},
-            {"id": "still", "audio": "audio/map.wav", "still": "maybe"}]
+            {"id": "still", "audio": "audio/map.wav", "still": "maybe"},
+            {"id": "meshsync-batch", "audio": "audio/map.wav", "outputs": "json"}]
     jobs.write_text("".join(json.dumps(row) + "\n" for row in rows))
     out = tmp_path / "out"
     result = meshsync("batch", str(jobs), "--out", str(out))
     assert result.returncode == 1
-    assert summary(result.stdout) == {"done": 0, "skipped": 0, "failed": 7, "total": 7}
+    assert summary(result.stdout) == {"done": 0, "skipped": 0, "failed": 8, "total": 8}
     errors = {k: r["error"] for k, r in manifest(out).items()}
     assert errors == {
         "fast": "line 1: fps 'fast' is not a number",
@@ -272,6 +277,7 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
         "odd": "line 5: --size 641x360: H.264 needs an even width and height",
         "camera": "line 6: unknown camera 'drone'; choose one of face, closeup, bust, three-quarter",
         "still": "line 7: still 'maybe': give true or false",
+        "meshsync-batch": "line 8: meshsync-batch.json is the batch's manifest; give this job another id",
     }
     assert stray_files(out, set()) == []
 

@@ -26,7 +26,7 @@ from time import perf_counter
 from .. import __version__
 from ..errors import UserError
 from .jobs import OUTPUTS, Job, Rejected, read_jobs
-from .manifest import JobRecord, Manifest, job_hash
+from .manifest import NAME, JobRecord, Manifest, job_hash
 from .tasks import join_video, prepare, render_chunk
 
 __all__ = ["OUTPUTS", "Report", "chunk_ranges", "run_batch"]
@@ -82,7 +82,7 @@ def run_batch(jobs_file: Path, out: Path, scheduler: str | None = None, workers:
     jobs = read_jobs(jobs_file)
     _make_folder(out)
     report = Report(Manifest(out))
-    pending = _sort(jobs, report, out, retry_failed)
+    pending = _plan(jobs, report, out, retry_failed)
     _clear_work(out, keep={state.work.name for state in pending})
     tick = _ticker(progress, len(jobs))
     tick(report.total)
@@ -104,7 +104,7 @@ def chunk_ranges(frames: int, fps: float, gop: int, seconds: float) -> list[rang
     return [range(first, min(first + size, frames)) for first in range(0, frames, size)]
 
 
-def _sort(jobs: list[Job | Rejected], report: Report, out: Path, retry_failed: bool) -> list[_Running]:
+def _plan(jobs: list[Job | Rejected], report: Report, out: Path, retry_failed: bool) -> list[_Running]:
     """Record the rows that make no job and the jobs with nothing to do; the jobs to run."""
     manifest, pending = report.manifest, []
     for job in jobs:
@@ -119,6 +119,10 @@ def _sort(jobs: list[Job | Rejected], report: Report, out: Path, retry_failed: b
             continue
         old = manifest.records.get(job.id)
         outputs = [job.output_name(kind) for kind in job.outputs]
+        if NAME in outputs:
+            _fail(report, job.id, JobRecord("failed", None, error=f"line {job.line}: {NAME} is the batch's manifest; "
+                                                                  "give this job another id"))
+            continue
         if old and old.hash == digest and old.status == "done" and all((out / o).is_file() for o in outputs):
             report.skipped.append(job.id)
         elif old and old.hash == digest and old.status == "failed" and not retry_failed:

@@ -85,12 +85,18 @@ def read_jobs(path: Path) -> list[Job | Rejected]:
     if not rows:
         raise UserError(f"{path}: no jobs in the file; give one row per clip with at least an audio column")
     jobs = [_job(values, line, path.parent.resolve()) for line, values in rows]
-    seen: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    outputs: dict[str, int] = {}
     for job in jobs:
-        if job.id in seen:
-            raise UserError(f"{path} line {job.line}: job id '{job.id}' is already used on line {seen[job.id]}; "
+        if job.id in ids:
+            raise UserError(f"{path} line {job.line}: job id '{job.id}' is already used on line {ids[job.id]}; "
                             "give each job its own id (an id column)")
-        seen[job.id] = job.line
+        ids[job.id] = job.line
+        for name in [job.output_name(kind) for kind in job.outputs] if isinstance(job, Job) else []:
+            if name in outputs:
+                raise UserError(f"{path} line {job.line}: {name} is also written by line {outputs[name]}; "
+                                "give the jobs ids that name different files")
+            outputs[name] = job.line
     return jobs
 
 

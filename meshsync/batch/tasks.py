@@ -51,7 +51,7 @@ def prepare(job: Job, work: Path, out: Path) -> Prepared:
 
     for kind, path in exports.items():
         write_curves(path, at(job.curves_fps), targets[kind], speech.alignment, speech.mode, method)
-        _place(path, out / job.output_name(kind))
+        os.replace(path, out / job.output_name(kind))  # in place, whole
     video = at(job.video_fps) if "mp4" in job.outputs else None
     return Prepared(video, perf_counter() - start)
 
@@ -73,7 +73,7 @@ def join_video(job: Job, segments: list[Path], work: Path, out: Path, *chunk_sec
     start = perf_counter()
     path = work / Path(job.output_name("mp4")).name
     concat_mp4(segments, load_audio(job.audio), path)
-    _place(path, out / job.output_name("mp4"))
+    os.replace(path, out / job.output_name("mp4"))
     return sum(chunk_seconds), perf_counter() - start
 
 
@@ -83,7 +83,3 @@ def _export_target(job: Job, path: Path):
     if path.suffix.lower() not in AVATAR_FORMATS:
         return None
     return export_target(path, job.avatar, job.rig, job.jaw_bone, job.tolerance)
-
-
-def _place(path: Path, target: Path) -> None:
-    os.replace(path, target)
