@@ -34,7 +34,7 @@ __all__ = ["OUTPUTS", "Report", "chunk_ranges", "run_batch"]
 WORK = ".meshsync-work"  # inside the output folder: segments and files being written
 WORKER_WAIT = 60  # seconds to wait for a cluster's first worker
 # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc map and unmap every large block:
-# rendering, which allocates frame-sized arrays, took 1.4x as long. Local workers start without it.
+# rendering, which allocates frame-sized arrays, took 1.5x as long. Local workers start without it.
 FAST_MALLOC = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 Progress = Callable[[int, int], None]
 log = logging.getLogger("meshsync")

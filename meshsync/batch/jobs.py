@@ -181,6 +181,7 @@ def _parse(job_id: str, line: int, values: dict[str, str], base: Path) -> Job:
         files[name] = (base / values[name]).resolve()
         return files[name]
 
+    audio = file("audio")  # checked first: the file a job cannot do without
     options = dict(
         text=_text(values.get("text"), base, files), alignment=file("alignment"), avatar=file("avatar"),
         lexicon=file("lexicon"), rig=values.get("rig"), jaw_bone=values.get("jaw_bone"),
@@ -192,7 +193,7 @@ def _parse(job_id: str, line: int, values: dict[str, str], base: Path) -> Job:
         seed=_number(values, "seed", int, 0), tolerance=_number(values, "tolerance", float))
     if values.get("rig", "").lower().endswith(".toml"):
         options["rig"] = str(file("rig"))
-    return Job(job_id, line, audio=file("audio"), files=files, **options)
+    return Job(job_id, line, audio=audio, files=files, **options)
 
 
 def _checked(job: Job) -> Job:
