@@ -275,7 +275,7 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
         "../up": "line 4: '../up' cannot name output files; give an id of letters, digits, '.', '-', '_' "
                  "(and '/' for subfolders)",
         "odd": "line 5: --size 641x360: H.264 needs an even width and height",
-        "camera": "line 6: unknown camera 'drone'; choose one of face, closeup, bust, three-quarter",
+        "camera": "line 6: unknown camera preset 'drone'; choose one of face, closeup, bust, three-quarter",
         "still": "line 7: still 'maybe': give true or false",
         "meshsync-batch": "line 8: meshsync-batch.json is the batch's manifest; give this job another id",
     }

@@ -25,6 +25,7 @@ from time import perf_counter
 
 from .. import __version__
 from ..errors import UserError
+from ..files import check_output_folder
 from .jobs import OUTPUTS, Job, Rejected, read_jobs
 from .manifest import NAME, JobRecord, Manifest, job_hash
 from .tasks import join_video, prepare, render_chunk
@@ -298,8 +299,7 @@ def _make_folder(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot make the output folder {out}: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise UserError(f"cannot write in {out}; choose a writable output folder")
+    check_output_folder(out / NAME)
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[int], None]:

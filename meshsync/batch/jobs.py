@@ -17,7 +17,7 @@ from ..align import ALIGNERS
 from ..animate import DEFAULT_FPS, METHODS, check_fps
 from ..errors import UserError
 from ..export.keys import check_tolerance
-from ..render.camera import DEFAULT_PRESET, camera_presets
+from ..render.camera import DEFAULT_PRESET
 from ..render.video import VideoOptions, parse_background, parse_size
 
 OUTPUTS = ("mp4", "glb", "gltf", "csv", "json", "usda", "usdc", "tsv", "rhubarb.json")
@@ -211,8 +211,6 @@ def _checked(job: Job) -> Job:
     if job.tolerance is not None:
         check_tolerance(job.tolerance)
     if "mp4" in job.outputs:
-        if job.camera not in camera_presets():
-            raise UserError(f"unknown camera '{job.camera}'; choose one of {', '.join(camera_presets())}")
         job.video_options().check(mp4=True)
     return job
 

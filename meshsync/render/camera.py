@@ -106,12 +106,15 @@ def camera_presets() -> dict[str, dict[str, float]]:
         return tomllib.load(f)
 
 
+def check_camera(preset: str) -> None:
+    if preset not in camera_presets():
+        raise UserError(f"unknown camera preset '{preset}'; choose one of {', '.join(camera_presets())}")
+
+
 def frame_face(avatar: Avatar, aspect: float, preset: str = DEFAULT_PRESET, fov_y: float = PORTRAIT_FOV) -> Camera:
     """A camera framing the avatar's head as the named preset does (cameras.toml)."""
-    presets = camera_presets()
-    if preset not in presets:
-        raise UserError(f"unknown camera preset '{preset}'; choose one of {', '.join(presets)}")
-    shot = presets[preset]
+    check_camera(preset)
+    shot = camera_presets()[preset]
     head = head_frame(avatar)
     centre = head.eyes - shot["drop"] * head.size * head.up
     yaw = np.radians(shot["yaw"])

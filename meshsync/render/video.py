@@ -26,7 +26,7 @@ from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output, check_output_folder
 from ..rig import choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
-from .camera import DEFAULT_PRESET, frame_face
+from .camera import DEFAULT_PRESET, check_camera, frame_face
 from .ffmpeg import FramePipe, comment, run_ffmpeg
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
 
@@ -64,6 +64,7 @@ class VideoOptions:
             raise UserError(f"--aa {self.aa:g} is out of range; use 1 (off) to {MAX_AA:g}")
         if self.gop is not None and self.gop < 1:
             raise UserError("--gop must be at least 1 frame")
+        check_camera(self.camera)
 
 
 def parse_size(text: str) -> tuple[int, int]:
