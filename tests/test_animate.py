@@ -14,7 +14,7 @@ from cli_helpers import assert_one_line_error, meshsync
 from meshsync.align import Alignment, Segment
 from meshsync.align.speech import align_speech
 from meshsync.animate import Curves, animate
-from meshsync.animate.curves import ROTATIONS, arkit_names
+from meshsync.channels import ROTATIONS, arkit_names
 from meshsync.audio import Audio, load_audio
 from meshsync.avatar import load_avatar
 from meshsync.eval import CLOSED, evaluate, geometry, jitter, sync_lag

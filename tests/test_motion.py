@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from meshsync.animate.curves import channel_names
+from meshsync.channels import channel_names
 from meshsync.animate.secondary import add_secondary_motion, blinks, gaze_points, load_motion
 from meshsync.audio import Audio
 

@@ -16,7 +16,7 @@ def test_installed_package_works_from_another_folder(tmp_path):
                     str(REPO)], check=True, capture_output=True)
     for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
                  "render/shaders/mesh.frag", "render/shaders/background.frag", "render/cameras.toml",
-                 "animate/visemes.toml", "animate/motion.toml", "export/livelink.toml", "assets/demo.flac",
+                 "visemes.toml", "export/rhubarb.toml", "animate/motion.toml", "export/livelink.toml", "assets/demo.flac",
                  "assets/demo.txt"):
         assert (target / "meshsync" / name).is_file(), name
     script = (

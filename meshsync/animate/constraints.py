@@ -8,58 +8,58 @@ from __future__ import annotations
 import numpy as np
 
 from ..align import Segment
-from .table import CLOSURE, CONTACT, ROUNDED, ROUNDING_CHANNELS, SILENCE_VISEME, Table
+from ..visemes import CLOSURE, CONTACT, ROUNDED, ROUNDING_CHANNELS, SILENCE_VISEME, Table
 
 
-def apply_constraints(values: np.ndarray, keys: list[Segment], times: np.ndarray, duration: float,
+def apply_constraints(values: np.ndarray, spans: list[Segment], times: np.ndarray, duration: float,
                       table: Table) -> np.ndarray:
     """Rest, labiodental contact, rounding, then bilabial closure: later ones win where they overlap."""
     values = values.copy()
     t = table.timing
     mouth = table.mouth
     rest = np.zeros(len(table.names), dtype=np.float32)
-    for start, end, attack, release in rest_windows(keys, duration, table):
+    for start, end, attack, release in rest_windows(spans, duration, table):
         _hold(values, times, rest, mouth, start, end, attack, release)
-    for key in keys:
-        if key.label == CONTACT:
-            _hold(values, times, table.visemes[CONTACT].pose, mouth, key.start - t["contact_lead"],
-                  key.end - t["contact_lead"], t["contact_attack"], t["closure_open"])
+    for span in spans:
+        if span.label == CONTACT:
+            _hold(values, times, table.visemes[CONTACT].pose, mouth, span.start - t["contact_lead"],
+                  span.end - t["contact_lead"], t["contact_attack"], t["closure_open"])
     rounding = np.isin(table.names, ROUNDING_CHANNELS)
-    for key in keys:
-        if key.label in ROUNDED:
-            _hold(values, times, table.visemes[key.label].pose, rounding, key.start - t["rounding_lead"],
-                  key.end - t["rounding_lead"], t["rounding_ramp"], t["rounding_ramp"])
-    for key in keys:
-        if key.label == CLOSURE:
-            start, end = closure_window(key, table)
+    for span in spans:
+        if span.label in ROUNDED:
+            _hold(values, times, table.visemes[span.label].pose, rounding, span.start - t["rounding_lead"],
+                  span.end - t["rounding_lead"], t["rounding_ramp"], t["rounding_ramp"])
+    for span in spans:
+        if span.label == CLOSURE:
+            start, end = closure_window(span, table)
             _hold(values, times, table.visemes[CLOSURE].pose, mouth, start, end, t["closure_attack"],
                   t["closure_open"])
     return values
 
 
-def closure_window(key: Segment, table: Table) -> tuple[float, float]:
+def closure_window(span: Segment, table: Table) -> tuple[float, float]:
     """Lips sealed from just before the p/b/m sound to its release, for 40-120 ms.
 
     The release is where the sound ends (the burst of p/b, the end of m's murmur), `release_lead` early:
     the lips may open a little before the sound, never after.
     """
     t = table.timing
-    release = key.end - t["release_lead"]
-    start = max(release - t["closure_max"], min(key.start - t["closure_lead"], release - t["closure_min"]))
+    release = span.end - t["release_lead"]
+    start = max(release - t["closure_max"], min(span.start - t["closure_lead"], release - t["closure_min"]))
     return start, release
 
 
-def rest_windows(keys: list[Segment], duration: float, table: Table) -> list[tuple[float, float, float, float]]:
+def rest_windows(spans: list[Segment], duration: float, table: Table) -> list[tuple[float, float, float, float]]:
     """(start, end, attack, release) of rest in every silence of at least `pause` seconds."""
     t = table.timing
     windows = []
-    for i, key in enumerate(keys):
-        length = key.end - key.start
-        if key.label != SILENCE_VISEME or length < t["pause"]:
+    for i, span in enumerate(spans):
+        length = span.end - span.start
+        if span.label != SILENCE_VISEME or length < t["pause"]:
             continue
         attack = t["rest_release"] if i > 0 else 0.0
-        onset = min(t["onset"], length - attack - 0.04) if i < len(keys) - 1 else 0.0
-        windows.append((key.start + attack, min(key.end - onset, duration), attack, onset))
+        onset = min(t["onset"], length - attack - 0.04) if i < len(spans) - 1 else 0.0
+        windows.append((span.start + attack, min(span.end - onset, duration), attack, onset))
     return windows
 
 

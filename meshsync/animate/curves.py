@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
-from ..files import data_dir
-
-# Head and eye rotations in radians, after the 52 blendshapes (the order of Live Link Face's CSV).
-ROTATIONS = ("headYaw", "headPitch", "headRoll", "leftEyeYaw", "leftEyePitch", "leftEyeRoll",
-             "rightEyeYaw", "rightEyePitch", "rightEyeRoll")
-
-
-@cache
-def arkit_names() -> tuple[str, ...]:
-    """The 52 ARKit blendshapes in ARKit's order (from the rig profile `rigs/arkit.toml`)."""
-    with (data_dir("rigs") / "arkit.toml").open("rb") as f:
-        return tuple(tomllib.load(f)["targets"])
-
-
-def channel_names() -> tuple[str, ...]:
-    return arkit_names() + ROTATIONS
+from ..channels import arkit_names
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +29,7 @@ class Curves:
         return self.values[:, self.names.index(name)]
 
     def pose(self, frame: int) -> dict[str, float]:
-        """Non-zero blendshape weights at one frame, as target name -> weight."""
+        """Non-zero blendshape weights at one frame, as morph target name -> weight."""
         row = self.values[frame]
         return {name: float(row[i]) for i, name in enumerate(self.names[:len(arkit_names())]) if row[i] != 0}
 

@@ -1,5 +1,5 @@
-"""Cohen-Massaro dominance blending: every key pulls the face toward its pose with a strength that is full
-during the key and falls off before (anticipation) and after (carry-over); the face is the weighted mean.
+"""Cohen-Massaro dominance blending: every viseme span pulls the face toward its pose with a strength that is
+full during the span and falls off before (anticipation) and after (carry-over); the face is the weighted mean.
 
 Lips and jaw blend separately, so a /t/ between two rounded vowels keeps the lips rounded while its jaw rises.
 """
@@ -9,22 +9,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..align import Segment
-from .table import SILENCE_VISEME, Table
+from ..visemes import SILENCE_VISEME, Table
 
 FALLOFF = 3.0  # exp(-3) = 5 %: the dominance left at the anticipation or carry-over width
-FLOOR = 1e-6  # a faint pull toward rest keeps the mean defined far from every key
+FLOOR = 1e-6  # a faint pull toward rest keeps the mean defined far from every span
 
 
-def blend(keys: list[Segment], times: np.ndarray, table: Table) -> np.ndarray:
-    """(frames, channels) blended poses at `times`; keys are shifted `lead` seconds earlier than the sound."""
+def blend(spans: list[Segment], times: np.ndarray, table: Table) -> np.ndarray:
+    """(frames, channels) blended poses at `times`; spans are shifted `lead` seconds earlier than the sound."""
     timing = table.timing
     lead, after = timing["lead"], timing["after"]
     jaw = table.jaw_mask
     total = np.zeros((len(times), len(table.names)), dtype=np.float64)
     weight = np.full((len(times), 2), FLOOR)  # columns: lips, jaw
-    for key, before in zip(keys, _anticipation(keys, table)):
-        viseme = table.visemes[key.label]
-        start, end = key.start - lead, key.end - lead
+    for span, before in zip(spans, _anticipation(spans, table)):
+        viseme = table.visemes[span.label]
+        start, end = span.start - lead, span.end - lead
         lo, hi = np.searchsorted(times, [start - before, end + after])
         t = times[lo:hi]
         distance = np.where(t < start, (start - t) / before, np.maximum(t - end, 0.0) / after)
@@ -34,12 +34,12 @@ def blend(keys: list[Segment], times: np.ndarray, table: Table) -> np.ndarray:
     return (total / np.where(jaw, weight[:, 1:], weight[:, :1])).astype(np.float32)
 
 
-def _anticipation(keys: list[Segment], table: Table) -> list[float]:
-    """Each key's anticipation: its viseme's own, or the longer `onset` after a pause."""
+def _anticipation(spans: list[Segment], table: Table) -> list[float]:
+    """Each span's anticipation: its viseme's own, or the longer `onset` after a pause."""
     result = []
-    for i, key in enumerate(keys):
-        before = table.visemes[key.label].before
-        previous = keys[i - 1] if i else None
+    for i, span in enumerate(spans):
+        before = table.visemes[span.label].before
+        previous = spans[i - 1] if i else None
         if previous is None or (previous.label == SILENCE_VISEME and
                                 previous.end - previous.start >= table.timing["pause"]):
             before = max(before, table.timing["onset"])

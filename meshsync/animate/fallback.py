@@ -7,25 +7,24 @@ import numpy as np
 
 from ..align import Alignment, Segment
 from ..audio import Audio
-from .table import Table
+from ..network import predict
+from ..visemes import Table
 
 FADE = 0.05  # s
 
 
-def splice_audio_only(values: np.ndarray, keys: list[Segment], alignment: Alignment, audio: Audio,
+def splice_audio_only(values: np.ndarray, spans: list[Segment], alignment: Alignment, audio: Audio,
                       times: np.ndarray, table: Table) -> tuple[np.ndarray, list[Segment]]:
-    from ..model import predict
-
-    heard, heard_keys = predict(audio, None, times, table)
+    heard, heard_spans = predict(audio, None, times, table)
     weight = np.zeros(len(times))
     for start, end in alignment.unreliable:
         inside = np.clip(np.minimum(times - start, end - times) / FADE + 0.5, 0.0, 1.0)
         weight = np.maximum(weight, inside)
     values = values + weight[:, None] * (heard - values)
 
-    def outside(key: Segment) -> bool:
-        middle = (key.start + key.end) / 2
+    def outside(span: Segment) -> bool:
+        middle = (span.start + span.end) / 2
         return not any(start <= middle < end for start, end in alignment.unreliable)
 
-    kept = [k for k in keys if outside(k)] + [k for k in heard_keys if not outside(k)]
-    return values.astype(np.float32), sorted(kept, key=lambda k: k.start)
+    kept = [s for s in spans if outside(s)] + [s for s in heard_spans if not outside(s)]
+    return values.astype(np.float32), sorted(kept, key=lambda s: s.start)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..features import HOP, speech_features
-from .curves import channel_names
+from ..channels import channel_names
 from .smooth import gaussian
 
 SPEECH_RANGE = 30.0  # dB: frames within this of the clip's loud end count as speech

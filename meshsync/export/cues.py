@@ -1,7 +1,8 @@
 """Rhubarb Lip Sync mouth cues (shapes A-H and X) for 2D pipelines, as TSV or JSON.
 
-Each frame of the curves takes the Rhubarb shape whose ARKit pose (rhubarb.toml) is nearest over the
-mouth channels; runs of one shape become cues, and cues shorter than `min_cue` join the one before.
+Each frame of the curves takes the Rhubarb shape whose pose (rhubarb.toml: a viseme of the table, or an
+ARKit pose) is nearest over the mouth channels; runs of one shape become cues, and cues shorter than
+`min_cue` join the one before.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from ..animate import Curves
-from ..animate.curves import arkit_names
+from ..channels import arkit_names, mouth_mask
 from ..files import atomic_output
+from ..visemes import Table, load_table, resolve_pose
 
-MOUTH_PREFIXES = ("jaw", "mouth", "tongue")
+SHAPES = Path(__file__).with_name("rhubarb.toml")
 
 
 @dataclass(frozen=True)
@@ -29,18 +31,24 @@ class Cue:
 
 
 @cache
-def _table() -> tuple[float, tuple[str, ...], np.ndarray]:
-    """min_cue, the shape names, and their poses over the mouth channels (shapes x channels)."""
-    with Path(__file__).with_name("rhubarb.toml").open("rb") as f:
+def cue_shapes(table: Table | None = None) -> tuple[float, tuple[str, ...], np.ndarray]:
+    """min_cue, the shape names, and their poses over the mouth channels (shapes x channels), resolved
+    against the viseme table (default: the bundled one)."""
+    with SHAPES.open("rb") as f:
         raw = tomllib.load(f)
-    channels = [n for n in arkit_names() if n.startswith(MOUTH_PREFIXES)]
-    poses = np.array([[pose.get(c, 0.0) for c in channels] for pose in raw["shapes"].values()])
-    return raw["min_cue"], tuple(raw["shapes"]), poses
+    table = table or load_table()
+    channels = _mouth_channels()
+    poses = [resolve_pose(entry, table) for entry in raw["shapes"].values()]
+    return raw["min_cue"], tuple(raw["shapes"]), np.array([[pose.get(c, 0.0) for c in channels] for pose in poses])
+
+
+def _mouth_channels() -> list[str]:
+    return [name for name, mouth in zip(arkit_names(), mouth_mask(arkit_names())) if mouth]
 
 
 def mouth_cues(curves: Curves) -> list[Cue]:
-    min_cue, shapes, poses = _table()
-    channels = [curves.names.index(n) for n in arkit_names() if n.startswith(MOUTH_PREFIXES)]
+    min_cue, shapes, poses = cue_shapes()
+    channels = [curves.names.index(n) for n in _mouth_channels()]
     frames = curves.values[:, channels].astype(np.float64)
     nearest = ((frames[:, None, :] - poses[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     cues: list[Cue] = []

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..align import Alignment, to_dict
 from ..animate import Curves
-from ..animate.curves import channel_names
+from ..channels import channel_names
 from ..errors import UserError
 from ..files import atomic_output
 

@@ -1,5 +1,6 @@
-"""Rig profiles from `rigs/*.toml` (or a user's TOML): naming conventions of avatars' morph targets, how
-each target looks in ARKit space, and detecting which profiles an avatar follows."""
+"""Rig profiles from `rigs/*.toml` (or a user's TOML): the shapes an avatar's convention names (morph targets,
+or VRM expressions), the pose each shape shows (a viseme of the table, or an ARKit pose), and detecting which
+profiles an avatar follows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Mapping
 from ..avatar import Avatar
 from ..errors import UserError
 from ..files import data_dir
+from ..visemes import Table, load_table, resolve_pose
 
 MIN_COVERAGE = 0.8  # share of a profile's names an avatar must carry to count as following it
 
@@ -21,16 +23,16 @@ MIN_COVERAGE = 0.8  # share of a profile's names an avatar must carry to count a
 class Profile:
     name: str
     title: str
-    targets: tuple[str, ...]
+    shapes: tuple[str, ...]  # the names the convention gives: morph targets, or a VRM extension's presets
     prefixes: tuple[str, ...] = ("",)
     extension: str | None = None  # a glTF extension that declares the convention (VRM)
-    poses: Mapping[str, Mapping[str, float]] | None = None  # target -> ARKit pose; None: the targets are ARKit's
-    rest: str | None = None  # the target that takes 1 - the sum of the others (Oculus "sil")
+    poses: Mapping[str, Mapping[str, float]] | None = None  # shape -> ARKit pose; None: the shapes are ARKit's
+    rest: str | None = None  # the shape that takes 1 - the sum of the others (Oculus "sil")
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        """The targets retargeting gives weights to: those with a pose, or all of an ARKit-named profile."""
-        return tuple(self.poses) if self.poses is not None else self.targets
+        """The shapes retargeting gives weights to: those with a pose, or all of an ARKit-named profile."""
+        return tuple(self.poses) if self.poses is not None else self.shapes
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Match:
 @cache
 def load_profiles() -> tuple[Profile, ...]:
     """Every profile in the bundled `rigs/` folder, sorted by name."""
-    return tuple(_profile(path) for path in sorted(data_dir("rigs").glob("*.toml")))
+    return tuple(read_profile(path) for path in sorted(data_dir("rigs").glob("*.toml")))
 
 
 def find_profile(name_or_path: str) -> Profile:
@@ -53,13 +55,14 @@ def find_profile(name_or_path: str) -> Profile:
             return profile
     path = Path(name_or_path)
     if path.suffix.lower() == ".toml":
-        return _profile(path)
+        return read_profile(path)
     names = ", ".join(p.name for p in load_profiles())
     raise UserError(f"--rig {name_or_path}: no such rig profile; choose one of {names}, or give a .toml file")
 
 
-def _profile(path: Path) -> Profile:
-    """One profile file, checked: a user's file gets one clear line for each kind of mistake."""
+def read_profile(path: Path, table: Table | None = None) -> Profile:
+    """One profile file, checked, its poses resolved against the viseme table (default: the bundled one);
+    a user's file gets one clear line for each kind of mistake."""
     try:
         with path.open("rb") as f:
             raw = tomllib.load(f)
@@ -68,21 +71,19 @@ def _profile(path: Path) -> Profile:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not a readable TOML rig profile ({exc})") from exc
     poses = raw.get("poses")
-    targets = raw.get("targets", list(poses or []))
-    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
-        raise UserError(f"{path}: a rig profile lists its morph target names in `targets` (or `[poses]`)")
+    shapes = raw.get("shapes", list(poses or []))
+    if not isinstance(shapes, list) or not shapes or not all(isinstance(t, str) for t in shapes):
+        raise UserError(f"{path}: a rig profile lists its shapes' names in `shapes` (or `[poses]`)")
     if poses is not None:
-        from ..animate.curves import arkit_names
-
-        if not isinstance(poses, dict) or not all(isinstance(p, dict) for p in poses.values()):
-            raise UserError(f"{path}: [poses] maps each target to an ARKit pose, e.g. PP = {{ mouthClose = 0.6 }}")
-        unknown = sorted({c for p in poses.values() for c in p} - set(arkit_names()))
-        if unknown:
-            raise UserError(f"{path}: poses name channels that are not ARKit blendshapes: {', '.join(unknown)}")
-        if not all(isinstance(w, (int, float)) and 0 <= w <= 1 for p in poses.values() for w in p.values()):
-            raise UserError(f"{path}: pose weights must be numbers from 0 to 1")
-        poses = MappingProxyType({t: MappingProxyType(dict(p)) for t, p in poses.items()})
-    return Profile(raw.get("name", path.stem), raw.get("title", path.stem), tuple(targets),
+        if not isinstance(poses, dict):
+            raise UserError(f'{path}: [poses] gives each shape a viseme or an ARKit pose, e.g. PP = "PP" or '
+                            "PP = { mouthClose = 0.6 }")
+        table = table or load_table()
+        try:
+            poses = MappingProxyType({shape: resolve_pose(pose, table) for shape, pose in poses.items()})
+        except UserError as exc:
+            raise UserError(f"{path}: {exc}") from None
+    return Profile(raw.get("name", path.stem), raw.get("title", path.stem), tuple(shapes),
                    tuple(raw.get("prefixes", [""])), raw.get("extension"), poses, raw.get("rest"))
 
 
@@ -94,11 +95,11 @@ def detect(avatar: Avatar) -> list[Match]:
         if profile.extension is not None:
             if profile.extension in avatar.extensions:
                 declared = vrm_presets(avatar.extensions[profile.extension])
-                matches.append(Match(profile, sum(t in declared for t in profile.targets), len(profile.targets)))
+                matches.append(Match(profile, sum(s in declared for s in profile.shapes), len(profile.shapes)))
             continue
-        found = sum(any(f"{p}{t}".lower() in present for p in profile.prefixes) for t in profile.targets)
-        if found >= MIN_COVERAGE * len(profile.targets):
-            matches.append(Match(profile, found, len(profile.targets)))
+        found = sum(any(f"{p}{s}".lower() in present for p in profile.prefixes) for s in profile.shapes)
+        if found >= MIN_COVERAGE * len(profile.shapes):
+            matches.append(Match(profile, found, len(profile.shapes)))
     return sorted(matches, key=lambda m: (m.profile.extension is None, -m.found / m.total, m.profile.name))
 
 

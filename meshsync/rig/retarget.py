@@ -16,7 +16,8 @@ from functools import cache
 import numpy as np
 from scipy.optimize import nnls
 
-from ..animate.curves import Curves, arkit_names
+from ..animate import Curves
+from ..channels import arkit_names
 from ..avatar import Avatar, Joint, Mesh
 from ..errors import UserError
 from ..files import data_dir

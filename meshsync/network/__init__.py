@@ -1,8 +1,9 @@
 """The lip-sync network: audio features (+ the aligned visemes, when there is a transcript) -> mouth curves
 and the viseme being spoken, every 10 ms. Weights: assets/lipsync.pt, trained by tools/train.py on
-license-clean speech (see assets/lipsync.md).
+license-clean speech (see assets/lipsync.md). It reads the viseme table, as the animation passes do, and
+sits below them: animate calls it for audio-only curves.
 
-Without a transcript, the visemes it hears become the keys the constraints hold (closure on p/b/m and so on).
+Without a transcript, the visemes it hears become the spans the constraints hold (closure on p/b/m and so on).
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from functools import cache
 import numpy as np
 
 from ..align import Alignment, Segment
-from ..animate.table import CLOSURE, CONTACT, Table
-from ..animate.targets import viseme_keys
 from ..audio import Audio
 from ..errors import UserError
 from ..features import HOP, speech_features
 from ..files import data_dir
+from ..visemes import CLOSURE, CONTACT, Table, viseme_spans
 
 WEIGHTS = "lipsync.pt"
-MIN_KEY = 0.03  # s: decoded visemes shorter than this merge into their neighbours (except lip constraints)
+MIN_SPAN = 0.03  # s: decoded visemes shorter than this merge into their neighbours (except lip constraints)
 VOTE = 5  # frames: the viseme probabilities are averaged over this window before the argmax
 
 
@@ -35,13 +35,13 @@ def curve_channels(table: Table) -> np.ndarray:
 
 
 def viseme_frames(alignment: Alignment, table: Table, frames: int) -> np.ndarray:
-    """(frames,) index into viseme_names of the viseme spoken in each 10 ms frame; -1 where no key covers it."""
+    """(frames,) index into viseme_names of the viseme spoken in each 10 ms frame; -1 where no span covers it."""
     names = viseme_names(table)
     times = np.arange(frames) * HOP
     index = np.full(frames, -1, dtype=np.int64)
-    for key in viseme_keys(alignment.phones, table):
-        lo, hi = np.searchsorted(times, [key.start, key.end])
-        index[lo:hi] = names.index(key.label)
+    for span in viseme_spans(alignment.phones, table):
+        lo, hi = np.searchsorted(times, [span.start, span.end])
+        index[lo:hi] = names.index(span.label)
     return index
 
 
@@ -59,10 +59,11 @@ def inputs(audio: Audio, alignment: Alignment | None, table: Table) -> np.ndarra
 
 @cache
 def load_network():
-    """The trained network and its metadata, loaded once."""
+    """The trained network and its metadata, loaded once. torch (a second to import) loads only here, when
+    the network first runs."""
     import torch
 
-    from .network import LipSyncNet
+    from .architecture import LipSyncNet
 
     path = data_dir("assets") / WEIGHTS
     if not path.exists():
@@ -86,7 +87,7 @@ def run_network(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def predict(audio: Audio, alignment: Alignment | None, times: np.ndarray,
             table: Table) -> tuple[np.ndarray, list[Segment]]:
-    """Curves at `times` (frames, channels of the table) and the viseme keys the constraints should hold."""
+    """Curves at `times` (frames, channels of the table) and the viseme spans the constraints should hold."""
     _, channels, visemes = load_network()
     if visemes != viseme_names(table):
         raise UserError("the network weights were trained with another viseme table; run tools/train.py")
@@ -96,24 +97,24 @@ def predict(audio: Audio, alignment: Alignment | None, times: np.ndarray,
     for j, name in enumerate(channels):
         values[:, table.index(name)] = np.interp(times, frame_times, curves[:, j])
     if alignment is not None:
-        return values, viseme_keys(alignment.phones, table)
+        return values, viseme_spans(alignment.phones, table)
     return values, decode(probabilities, visemes, audio.duration)
 
 
 def decode(probabilities: np.ndarray, visemes: tuple[str, ...], duration: float) -> list[Segment]:
-    """Per-frame viseme probabilities -> keys: smoothed over VOTE frames, argmax, runs under MIN_KEY merged."""
+    """Per-frame viseme probabilities -> spans: smoothed over VOTE frames, argmax, runs under MIN_SPAN merged."""
     kernel = np.ones(VOTE) / VOTE
     smoothed = np.stack([np.convolve(p, kernel, mode="same") for p in probabilities.T], axis=1)
     best = smoothed.argmax(axis=1)
     edges = np.flatnonzero(np.diff(best)) + 1
     starts = np.concatenate([[0], edges])
     ends = np.concatenate([edges, [len(best)]])
-    keys: list[Segment] = []
+    spans: list[Segment] = []
     for start, end in zip(starts, ends):
         label, t0, t1 = visemes[best[start]], start * HOP, min(end * HOP, duration)
-        brief = t1 - t0 < MIN_KEY and label not in (CLOSURE, CONTACT)
-        if keys and (brief or keys[-1].label == label):
-            keys[-1] = Segment(keys[-1].label, keys[-1].start, t1)
+        brief = t1 - t0 < MIN_SPAN and label not in (CLOSURE, CONTACT)
+        if spans and (brief or spans[-1].label == label):
+            spans[-1] = Segment(spans[-1].label, spans[-1].start, t1)
         else:
-            keys.append(Segment(label, t0, t1))
-    return keys
+            spans.append(Segment(label, t0, t1))
+    return spans
