@@ -1,4 +1,6 @@
-"""The `meshsync` command: argument parsing only; each command calls one function of the stages."""
+"""The `meshsync` command: argument parsing only. Flags that are a stage's options are named like the fields
+of its options value (meshsync.options), which holds their defaults and checks; each command builds those
+values and calls the stages."""
 
 from __future__ import annotations
 
@@ -6,18 +8,23 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
 from .align import ALIGNERS
-from .animate import METHODS
+from .align.speech import WORKERS, SpeechOptions
+from .animate import CURVES_FPS, METHODS, AnimationOptions
 from .errors import UserError
+from .export import FORMATS, ExportOptions
 from .files import check_output_folder, default_avatar_path
-from .render.camera import DEFAULT_PRESET, camera_presets
+from .options import build, check_workers
+from .render.camera import camera_presets
+from .render.sheet import SHEET_AA
+from .render.video import VIDEO_FPS, VideoOptions
+from .rig import RigOptions, load_profiles
 
 log = logging.getLogger("meshsync")
-RIG_HELP = ("rig profile: arkit, oculus, readyplayerme, vrm1, vrm0, or a custom .toml "
-            "(default: detected from the avatar)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     poses = commands.add_parser("poses", help="render a labelled contact sheet of mouth and eye poses to a PNG")
     poses.add_argument("--avatar", type=Path, default=None, help="glTF/GLB avatar (default: the bundled head)")
     poses.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
-    poses.add_argument("--aa", type=float, default=2.0, help="supersampling factor, 1 (off) to 4 (default 2)")
+    poses.add_argument("--aa", type=float, default=SHEET_AA,
+                       help=f"supersampling factor, 1 (off) to 4 (default {SHEET_AA:g})")
     poses.set_defaults(run=run_poses)
 
     inspect = commands.add_parser("inspect", help="describe an avatar: meshes, morph targets, convention, landmarks")
@@ -56,46 +64,36 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--plot", type=Path, help="also draw the waveform with the word and phone tiers (PNG)")
     align.set_defaults(run=run_align)
 
-    animate = commands.add_parser("animate", help="speech -> ARKit blendshape curves (Live Link CSV or JSON)")
+    animate = commands.add_parser("animate", help="speech -> ARKit blendshape curves, cues, or your avatar animated")
     _speech_arguments(animate, transcript_required=False)
-    animate.add_argument("--fps", type=float, default=60.0, help="frames per second (default 60)")
-    animate.add_argument("--method", choices=METHODS,
-                         help="rules (default; without a transcript it first recognises English words) or "
-                              "network (listens to the audio alone, any language)")
-    animate.add_argument("-o", "--output", type=Path, required=True,
-                         help="curves.csv (Live Link Face), .json, avatar.glb/.gltf (the avatar, animated), "
-                              "cues.tsv or cues.rhubarb.json (Rhubarb mouth shapes), or .usda/.usdc/.usd")
-    animate.add_argument("--avatar", type=Path, help="for .glb/.gltf/USD: the avatar (default: the bundled head)")
-    animate.add_argument("--rig", help=RIG_HELP)
-    animate.add_argument("--jaw-bone", help="for .glb/.gltf: the joint jawOpen turns (default: a joint named like "
-                                            "jaw, when the avatar has no jawOpen morph target)")
-    animate.add_argument("--tolerance", type=float,
-                         help="for .glb/.gltf: largest weight error of the reduced keyframes (default 0.005)")
+    animate.add_argument("--fps", help=f"frames per second (default {CURVES_FPS:g})")
+    _animation_arguments(animate)
+    formats = "; ".join(f"{' or '.join(f.suffixes)} ({f.title})" for f in FORMATS)
+    animate.add_argument("-o", "--output", type=Path, required=True, help=f"the file to write: {formats}")
+    _rig_arguments(animate, "for the avatar formats: ")
+    animate.add_argument("--tolerance", help="for .glb/.gltf: largest weight error of the reduced keyframes "
+                                             f"(default {ExportOptions.tolerance:g})")
     animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
-    _motion_arguments(animate)
     animate.set_defaults(run=run_animate)
 
     render = commands.add_parser("render", help="speech -> MP4 of the talking head (or PNG frames), headless")
     source = _speech_arguments(render, transcript_required=False)
     source.add_argument("--curves", type=Path, help="render curves from `meshsync animate -o X.json` instead")
-    render.add_argument("--avatar", type=Path,
-                        help="glTF/GLB avatar whose morph targets follow a rig profile (default: the bundled head)")
     render.add_argument("-o", "--output", type=Path, required=True,
                         help="talk.mp4, or a PNG sequence such as frames/talk_%%05d.png")
-    render.add_argument("--rig", help=RIG_HELP)
-    render.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
-    render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
-    render.add_argument("--aa", type=float, default=1.5,
-                        help="supersampling: render this much larger and scale down, 1 (off) to 4 (default 1.5)")
+    _rig_arguments(render, "")
+    width, height = VideoOptions.size
+    render.add_argument("--size", help=f"WIDTHxHEIGHT (default {width}x{height})")
+    render.add_argument("--fps", help=f"frames per second (default {VIDEO_FPS:g})")
+    render.add_argument("--aa", help="supersampling: render this much larger and scale down, 1 (off) to 4 "
+                                     f"(default {VideoOptions.aa:g})")
     render.add_argument("--background", help="a colour (#4a5866, 'white') or an image file (default: grey-blue)")
-    render.add_argument("--camera", default=DEFAULT_PRESET, choices=camera_presets(),
-                        help=f"framing (default {DEFAULT_PRESET})")
+    render.add_argument("--camera", help=f"framing: {', '.join(camera_presets())} (default {VideoOptions.camera})")
     render.add_argument("--frames", help="render only frames START-END (inclusive, from 0): an MP4 segment "
                                          "for `meshsync concat`, or those PNGs")
-    render.add_argument("--gop", type=int, help="frames between keyframes (default: one second); "
-                                                "MP4 segments start on multiples of it")
-    render.add_argument("--method", choices=METHODS, help="animation method, as for `animate`")
-    _motion_arguments(render)
+    render.add_argument("--gop", help="frames between keyframes (default: one second); "
+                                      "MP4 segments start on multiples of it")
+    _animation_arguments(render)
     render.set_defaults(run=run_render)
 
     concat = commands.add_parser("concat", help="join MP4 segments from `render --frames` with the audio")
@@ -123,24 +121,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _motion_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--still", action="store_true", help="no blinks, head motion or gaze: the mouth only")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the blinks, head motion and gaze (default 0)")
-
-
 def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool):
-    """The audio and its transcript or alignment, shared by every command that takes speech; returns the
-    group of mutually exclusive sources."""
+    """The audio and SpeechOptions' flags, shared by every command that takes speech; returns the group of
+    mutually exclusive sources."""
     parser.add_argument("audio", type=Path, help="speech: wav, flac, ogg, mp3, m4a, opus, or a video with sound")
     source = parser.add_mutually_exclusive_group(required=transcript_required)
     source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
-    source.add_argument("--alignment", type=Path, help="a Montreal Forced Aligner / Praat TextGrid to read instead")
-    parser.add_argument("--aligner", choices=ALIGNERS, default="pocketsphinx",
-                        help="pocketsphinx (built in, default) or mfa (an installed Montreal Forced Aligner)")
-    parser.add_argument("--lexicon", type=Path, help="extra pronunciations, CMU or MFA dictionary format")
-    parser.add_argument("--workers", type=int, default=2, help="processes for long audio (default 2)")
+    source.add_argument("--alignment", help="a Montreal Forced Aligner / Praat TextGrid to read instead")
+    parser.add_argument("--aligner", help=f"{' or '.join(ALIGNERS)}: pocketsphinx is built in, mfa runs an installed "
+                                          f"Montreal Forced Aligner (default {SpeechOptions.aligner})")
+    parser.add_argument("--lexicon", help="extra pronunciations, CMU or MFA dictionary format")
+    parser.add_argument("--workers", type=int, default=WORKERS, help=f"processes for long audio (default {WORKERS})")
     parser.add_argument("--quiet", action="store_true", help="print errors only")
     return source
+
+
+def _animation_arguments(parser: argparse.ArgumentParser) -> None:
+    """AnimationOptions' flags but the frame rate (whose default is the command's)."""
+    parser.add_argument("--method", help=f"{' or '.join(METHODS)}: the rules (default; without a transcript they "
+                                         "first recognise English words) or the network (listens to the audio "
+                                         "alone, any language)")
+    parser.add_argument("--still", action="store_true", help="no blinks, head motion or gaze: the mouth only")
+    parser.add_argument("--seed", help=f"seed of the blinks, head motion and gaze (default {AnimationOptions.seed})")
+
+
+def _rig_arguments(parser: argparse.ArgumentParser, scope: str) -> None:
+    """RigOptions' flags."""
+    profiles = ", ".join(p.name for p in load_profiles())
+    parser.add_argument("--avatar", help=f"{scope}the glTF/GLB avatar (default: the bundled head)")
+    parser.add_argument("--rig", help=f"{scope}rig profile: {profiles}, or a custom .toml (default: detected from "
+                                      "the avatar)")
+    parser.add_argument("--jaw-bone", help=f"{scope}the joint jawOpen turns (default: a joint named like jaw, when "
+                                           "the avatar has no jawOpen morph target)")
 
 
 class _OneLine(logging.Formatter):
@@ -214,36 +226,25 @@ def run_inspect(args: argparse.Namespace) -> int:
 ALIGNMENT_FORMATS = {".json": ".json", ".textgrid": ".TextGrid"}
 
 
-def _check_alignment_output(args: argparse.Namespace) -> str:
-    """Refuse an output format or folder that cannot work before any work is done; the output's suffix."""
-    suffix = args.output.suffix.lower()
-    if suffix not in ALIGNMENT_FORMATS:
-        raise UserError(f"{args.output}: write the alignment as {' or '.join(ALIGNMENT_FORMATS.values())}")
-    check_output_folder(args.output)
-    if args.plot:
-        _require_png(args.plot, "the plot")
-    _check_workers(args)
-    return suffix
-
-
-def _check_workers(args: argparse.Namespace) -> None:
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
-
-
 def _speech(args: argparse.Namespace, listen: bool = False):
     """The speech the arguments name: the audio with its alignment (aligned now, read, or with `listen` from
     recognised words), as meshsync.align.speech.load_speech gives it."""
     from .align.speech import load_speech
 
-    return load_speech(args.audio, args.text, args.alignment, args.aligner, args.lexicon, args.workers, listen,
+    return load_speech(args.audio, build(SpeechOptions, vars(args)), listen, args.workers,
                        lambda label: _progress(label, args.quiet))
 
 
 def run_align(args: argparse.Namespace) -> int:
     from .align import write_json
 
-    suffix = _check_alignment_output(args)
+    suffix = args.output.suffix.lower()
+    if suffix not in ALIGNMENT_FORMATS:
+        raise UserError(f"{args.output}: write the alignment as {' or '.join(ALIGNMENT_FORMATS.values())}")
+    check_output_folder(args.output)
+    if args.plot:
+        _require_png(args.plot, "the plot")
+    check_workers(args.workers)
     speech = _speech(args)
     audio, alignment = speech.audio, speech.alignment
     if suffix == ".json":
@@ -262,28 +263,31 @@ def run_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def _animated(args: argparse.Namespace):
-    """The speech and the curves animated from it as the arguments ask, and the method used."""
+def _animated(args: argparse.Namespace, options: AnimationOptions):
+    """The speech and the curves animated from it as the options ask, and the method used."""
     from .animate import animate, resolve_method
 
-    speech = _speech(args, listen=args.method != "network")
-    method = resolve_method(speech.alignment, args.method)
-    curves = animate(speech.audio, speech.alignment, fps=args.fps, method=method, still=args.still, seed=args.seed)
-    return speech, curves, method
+    speech = _speech(args, listen=options.listens)
+    method = resolve_method(speech.alignment, options.method)
+    return speech, animate(speech.audio, speech.alignment, options), method
 
 
 def run_animate(args: argparse.Namespace) -> int:
-    from .animate import check_fps
-    from .export import check_format, export_target, write_curves
+    from .export import Export, check_format
 
-    check_format(args.output)
+    fmt = check_format(args.output)
     if args.plot:
         _require_png(args.plot, "the dope sheet")
-    _check_workers(args)
-    check_fps(args.fps)
-    target = export_target(args.output, args.avatar, args.rig, args.jaw_bone, args.tolerance)
-    speech, curves, method = _animated(args)
-    detail = write_curves(args.output, curves, target, speech.alignment, speech.mode, method)
+    check_workers(args.workers)
+    options, export_options = build(AnimationOptions, vars(args)), build(ExportOptions, vars(args))
+    rig_options = build(RigOptions, vars(args))
+    if not fmt.avatar and rig_options != RigOptions():
+        avatar_suffixes = ", ".join(s for f in FORMATS if f.avatar for s in f.suffixes)
+        raise UserError(f"{args.output}: this format holds ARKit curves, not an avatar's shapes; --avatar, --rig "
+                        f"and --jaw-bone apply to {avatar_suffixes}")
+    rig = rig_options.load() if fmt.avatar else None
+    speech, curves, method = _animated(args, options)
+    detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method), args.output)
     if args.plot:
         from .animate.plot import plot_curves
 
@@ -296,28 +300,24 @@ def run_animate(args: argparse.Namespace) -> int:
 def run_render(args: argparse.Namespace) -> int:
     from .render.video import parse_frames, render_mp4, render_pngs
 
-    mp4, options, avatar = _render_setup(args)
-    audio, curves, mode = _render_curves(args)
+    mp4, video, rig = _render_setup(args)
+    audio, curves, mode = _render_curves(args, replace(build(AnimationOptions, vars(args)), fps=video.fps))
     frames = parse_frames(args.frames, curves.frames) if args.frames else None
     progress = _progress("render", args.quiet, unit="frame")
     if mp4:
-        render_mp4(avatar, curves, audio, args.output, options, frames, progress)
+        render_mp4(rig, curves, audio, args.output, video, frames, progress)
     else:
-        render_pngs(avatar, curves, args.output, options, frames, progress)
+        render_pngs(rig, curves, args.output, video, frames, progress)
     if not args.quiet:
         what = f"frames {frames.start}-{frames[-1]} of {curves.frames}" if frames else f"{curves.frames} frames"
-        print(f"wrote {args.output}: {what}, {options.width}x{options.height} at {options.fps:g} fps ({mode})")
+        print(f"wrote {args.output}: {what}, {video.width}x{video.height} at {video.fps:g} fps ({mode})")
     return 0
 
 
 def _render_setup(args: argparse.Namespace):
-    """Whether the output is an MP4, the video options and the avatar, every setting checked before the
-    (slow) alignment starts."""
-    from .animate import check_fps
-    from .avatar import load_avatar
-    from .render.video import (VideoOptions, check_png_pattern, check_segment_start, parse_background,
-                               parse_frames, parse_size)
-    from .rig import choose_profile
+    """Whether the output is an MP4, the video options and the rig, every setting checked before the (slow)
+    alignment starts."""
+    from .render.video import check_png_pattern, check_segment_start, parse_frames
 
     mp4 = args.output.suffix.lower() == ".mp4"
     if mp4:
@@ -326,34 +326,32 @@ def _render_setup(args: argparse.Namespace):
         check_png_pattern(args.output)
     else:
         raise UserError(f"{args.output}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
-    check_fps(args.fps)
-    options = VideoOptions(*parse_size(args.size), fps=args.fps, aa=args.aa, camera=args.camera,
-                           background=parse_background(args.background), gop=args.gop, rig=args.rig)
-    options.check(mp4)
-    _check_workers(args)
-    avatar = load_avatar(args.avatar or default_avatar_path())
-    choose_profile(avatar, args.rig)
+    video = build(VideoOptions, vars(args))
+    if mp4:
+        video.check_mp4()
+    check_workers(args.workers)
+    rig = build(RigOptions, vars(args)).load()
     if args.frames:  # the syntax and the keyframe now, the range once the clip's length is known
         wanted = parse_frames(args.frames, total=sys.maxsize)
         if mp4:
-            check_segment_start(wanted, options.keyframes)
-    return mp4, options, avatar
+            check_segment_start(wanted, video.keyframes)
+    return mp4, video, rig
 
 
-def _render_curves(args: argparse.Namespace):
+def _render_curves(args: argparse.Namespace, options: AnimationOptions):
     """The audio, the curves to render (animated now, or read from --curves) and how they were made."""
     from .animate.curves import frame_count
 
     if args.curves is None:
-        speech, curves, method = _animated(args)
+        speech, curves, method = _animated(args, options)
         return speech.audio, curves, f"{speech.mode}, {method}"
     from .audio import load_audio
     from .export.curves_json import read_curves_json
 
     audio, curves = load_audio(args.audio), read_curves_json(args.curves)
-    if curves.fps != args.fps or curves.frames != frame_count(audio.duration, curves.fps):
+    if curves.fps != options.fps or curves.frames != frame_count(audio.duration, curves.fps):
         raise UserError(f"{args.curves}: {curves.frames} frames at {curves.fps:g} fps do not fit this audio at "
-                        f"--fps {args.fps:g}; animate it again with --fps {args.fps:g}")
+                        f"--fps {options.fps:g}; animate it again with --fps {options.fps:g}")
     return audio, curves, f"curves from {args.curves}"
 
 

@@ -12,8 +12,8 @@ import pytest
 from cli_helpers import assert_one_line_error, meshsync
 
 from meshsync.align import Alignment, Segment
-from meshsync.align.speech import align_speech
-from meshsync.animate import Curves, animate
+from meshsync.align.speech import SpeechOptions, align_speech
+from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.channels import ROTATIONS, arkit_names
 from meshsync.audio import Audio, load_audio
 from meshsync.avatar import load_avatar
@@ -55,7 +55,7 @@ def aligned(clips) -> dict[str, tuple[Audio, Alignment]]:
     out = {}
     for name, wav in clips.items():
         audio = load_audio(wav)
-        out[name] = audio, align_speech(audio, SENTENCES[name])
+        out[name] = audio, align_speech(audio, SpeechOptions(SENTENCES[name]))
     return out
 
 
@@ -74,13 +74,13 @@ def test_text_aligned_closes_on_every_bilabial_rests_in_silence_and_leads_the_so
 
 def test_curves_shape_and_channels(aligned):
     audio, alignment = aligned["baby"]
-    curves = animate(audio, alignment, fps=30)
+    curves = animate(audio, alignment, AnimationOptions(fps=30))
     assert curves.names == arkit_names() + ROTATIONS and len(curves.names) == 61
     assert curves.values.dtype == np.float32 and curves.frames == round(audio.duration * 30)
     shapes = curves.values[:, :len(arkit_names())]
     assert shapes.min() >= 0 and shapes.max() <= 1
     assert curves.channel("jawOpen").max() <= 0.45  # moderate jaw
-    still = animate(audio, alignment, fps=30, still=True)
+    still = animate(audio, alignment, AnimationOptions(fps=30, still=True))
     assert not still.values[:, still.names.index("headYaw"):].any()  # no secondary motion: no rotations
     mouth = [i for i, name in enumerate(curves.names) if name.startswith(("jaw", "mouth", "tongue"))]
     assert np.array_equal(still.values[:, mouth], curves.values[:, mouth])  # secondary motion leaves the mouth
@@ -89,14 +89,14 @@ def test_curves_shape_and_channels(aligned):
 @pytest.mark.parametrize("fps", [24, 25, 100])
 def test_closure_holds_at_any_frame_rate(clips, aligned, avatar, fps):
     audio, alignment = aligned["map"]
-    scores = evaluate(animate(audio, alignment, fps=fps), truth(clips["map"]), avatar)
+    scores = evaluate(animate(audio, alignment, AnimationOptions(fps=fps)), truth(clips["map"]), avatar)
     assert scores.closure[0] == scores.closure[1], scores.misses
 
 
 def test_same_input_gives_identical_curves(aligned):
     audio, alignment = aligned["five"]
     for method in ("rules", "network"):
-        first, second = animate(audio, alignment, method=method), animate(audio, alignment, method=method)
+        first, second = animate(audio, alignment, AnimationOptions(method=method)), animate(audio, alignment, AnimationOptions(method=method))
         assert first.values.tobytes() == second.values.tobytes()
     first, second = animate(audio, None), animate(audio, None)
     assert first.values.tobytes() == second.values.tobytes()
@@ -118,7 +118,7 @@ def test_audio_only_network_rests_in_pauses_keeps_sync_and_closes_some_bilabials
 
 def test_unreliable_stretches_fall_back_to_listening(clips, aligned, avatar):
     audio, _ = aligned["map"]
-    partial = align_speech(audio, "Mom bought plums and apples.")  # the second sentence is missing
+    partial = align_speech(audio, SpeechOptions("Mom bought plums and apples."))  # the second sentence is missing
     assert partial.unreliable
     start, end = partial.unreliable[-1]
     rules_only = animate(audio, replace(partial, unreliable=()))
@@ -224,7 +224,7 @@ def test_timecode_rolls_over_seconds_minutes_and_hours():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "{tmp}/c.txt"], "write the curves as .csv"),
+    (["-o", "{tmp}/c.txt"], ".csv (Live Link Face)"),
     (["-o", "{tmp}/c.csv", "--fps", "0"], "out of range"),
     (["-o", "{tmp}/c.csv", "--plot", "{tmp}/p.jpg"], "PNG"),
     (["-o", "{tmp}/c.csv", "--workers", "0"], "--workers"),

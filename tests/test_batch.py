@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ import pytest
 from cli_helpers import assert_one_line_error, meshsync
 from test_video import audio_samples, video_frames
 
+from meshsync.align.speech import SpeechOptions
+from meshsync.animate import AnimationOptions
 from meshsync.audio import load_audio
 from meshsync.batch import chunk_ranges
 from meshsync.batch.jobs import Job, Rejected, read_jobs
@@ -270,7 +273,7 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
     errors = {k: r["error"] for k, r in manifest(out).items()}
     assert errors == {
         "fast": "line 1: fps 'fast' is not a number",
-        "mp3": "line 2: outputs 'mp4 mp3': choose from mp4, glb, gltf, csv, json, usda, usdc, tsv, rhubarb.json",
+        "mp3": "line 2: outputs 'mp4 mp3': choose from mp4, tsv, rhubarb.json, json, csv, glb, gltf, usda, usdc, usd",
         "avatar": f"line 3: avatar {folder}/heads/missing.glb: no such file",
         "../up": "line 4: '../up' cannot name output files; give an id of letters, digits, '.', '-', '_' "
                  "(and '/' for subfolders)",
@@ -291,12 +294,17 @@ def test_csv_and_json_lines_read_to_the_same_jobs(tmp_path):
         '{"id": "one", "audio": "a.wav", "text": "script.txt", "outputs": ["mp4", "glb"], "fps": 25, "still": true, '
         '"seed": 3}\n\n{"id": "two", "audio": "a.wav", "text": "Hello there", "outputs": "csv"}\n')
     from_csv, from_jsonl = read_jobs(tmp_path / "jobs.csv"), read_jobs(tmp_path / "jobs.jsonl")
-    assert [(j.id, j.audio, j.text, j.outputs, j.fps, j.still, j.seed) for j in from_csv] == \
-           [(j.id, j.audio, j.text, j.outputs, j.fps, j.still, j.seed) for j in from_jsonl] == [
-        ("one", tmp_path / "a.wav", str(tmp_path / "script.txt"), ("mp4", "glb"), 25.0, True, 3),
-        ("two", tmp_path / "a.wav", "Hello there", ("csv",), None, False, 0)]
     assert all(isinstance(j, Job) and not isinstance(j, Rejected) for j in from_csv)
-    assert (from_csv[0].video_fps, from_csv[1].video_fps, from_csv[1].curves_fps) == (25.0, 30.0, 60.0)
+    assert [replace(j, line=0) for j in from_csv] == [replace(j, line=0) for j in from_jsonl]
+    one, two = from_csv
+    assert (one.id, one.audio, one.outputs, one.speech, one.animation) == (
+        "one", tmp_path / "a.wav", ("mp4", "glb"), SpeechOptions(str(tmp_path / "script.txt")),
+        AnimationOptions(fps=25.0, still=True, seed=3))
+    assert (two.id, two.outputs, two.speech, two.animation) == (
+        "two", ("csv",), SpeechOptions("Hello there"), AnimationOptions())
+    assert one.files == {"audio": tmp_path / "a.wav", "text": tmp_path / "script.txt"}
+    # One fps column: the video's and the curves' frame rate alike; without it, each its own default.
+    assert (one.video.fps, one.animation.fps, two.video.fps, two.animation.fps) == (25.0, 25.0, 30.0, 60.0)
 
 
 @pytest.mark.parametrize("frames, fps, gop, seconds", [(300, 30, 30, 1), (301, 30, 30, 20), (9000, 25, 25, 7.3),

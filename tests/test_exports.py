@@ -20,7 +20,7 @@ from meshsync.align.textgrid import read_textgrid
 from meshsync.animate import animate
 from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
-from meshsync.export.keys import reduce_keys
+from meshsync.export.keyframes import reduce_keys
 from meshsync.files import default_avatar_path
 from meshsync.rig import choose_profile, morph_weights, solve
 

@@ -34,7 +34,8 @@ def test_installed_package_works_from_another_folder(tmp_path):
         "from meshsync.audio import Audio\n"
         "import numpy as np\n"
         "noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)\n"
-        "assert animate(Audio(noise, 16000), fps=30).frames == 30\n"
+        "from meshsync.animate import AnimationOptions\n"
+        "assert animate(Audio(noise, 16000), None, AnimationOptions(fps=30)).frames == 30\n"
         "print('ok')\n"
     )
     elsewhere = tmp_path / "elsewhere"

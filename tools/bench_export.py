@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import build_test_avatars  # noqa: E402
 import make_corpus  # noqa: E402
 
-from meshsync.align.speech import align_speech  # noqa: E402
+from meshsync.align.speech import SpeechOptions, align_speech  # noqa: E402
 from meshsync.animate import animate  # noqa: E402
 from meshsync.audio import load_audio  # noqa: E402
 from meshsync.avatar import load_avatar  # noqa: E402
@@ -51,7 +51,7 @@ def main() -> None:
         make_corpus.make_long(folder, "us2", args.seconds)
         wav = folder / f"long_us2_{args.seconds:.0f}s.wav"
         audio = load_audio(wav)
-        alignment = align_speech(audio, json.loads(wav.with_suffix(".json").read_text())["text"])
+        alignment = align_speech(audio, SpeechOptions(json.loads(wav.with_suffix(".json").read_text())["text"]))
         curves, took = timed(animate, audio, alignment, args.fps)
         print(f"{audio.duration:.0f} s of speech -> {curves.frames} frames at {args.fps:g} fps, animated in "
               f"{took:.2f} s (alignment excluded)")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from meshsync.align import Alignment, Segment, from_dict, write_json
 from meshsync.align.recognize import recognize
-from meshsync.align.speech import align_speech
-from meshsync.animate import animate
+from meshsync.align.speech import SpeechOptions, align_speech
+from meshsync.animate import AnimationOptions, animate
 from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
 from meshsync.eval import Scores, evaluate
@@ -45,7 +45,7 @@ def alignment_for(meta_path: Path, text: str | None, audio) -> Alignment:
     cached = CACHE / ("recognised" if text is None else "") / meta_path.parent.name / meta_path.name
     if cached.exists():
         return from_dict(json.loads(cached.read_text()))
-    result = align_speech(audio, recognize(audio) if text is None else text, workers=1)
+    result = align_speech(audio, SpeechOptions(recognize(audio) if text is None else text), workers=1)
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_json(result, cached)
     return result
@@ -65,7 +65,7 @@ def run(mode: str, paths: list[Path], avatar, fps: float, verbose: bool) -> Scor
             alignment = alignment_for(meta_path, None, audio)
         else:
             alignment = None
-        curves = animate(audio, alignment, fps=fps, method=mode.split("-")[1])
+        curves = animate(audio, alignment, AnimationOptions(fps=fps, method=mode.split("-")[1]))
         clip = evaluate(curves, phones, avatar)
         if verbose and clip.misses:
             print(f"  {meta_path.parent.name}/{meta_path.stem}: {', '.join(clip.misses)}")
@@ -80,9 +80,9 @@ def speed(corpus: Path, mode: str) -> None:
     alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth") if "rules" in mode or "text" in mode \
         else None
     method = mode.split("-")[1]
-    animate(audio, alignment, method=method)  # warm up: imports, table, weights
+    animate(audio, alignment, AnimationOptions(method=method))  # warm up: imports, table, weights
     started = time.perf_counter()
-    curves = animate(audio, alignment, method=method)
+    curves = animate(audio, alignment, AnimationOptions(method=method))
     seconds = time.perf_counter() - started
     print(f"{mode}: {audio.duration:.0f} s of audio -> {curves.frames} frames at 60 fps in {seconds:.2f} s "
           f"(alignment excluded)")

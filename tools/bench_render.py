@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 from meshsync.align import Segment  # noqa: E402
 from meshsync.align.textgrid import read_textgrid  # noqa: E402
-from meshsync.animate import animate  # noqa: E402
+from meshsync.animate import AnimationOptions, animate  # noqa: E402
 from meshsync.audio import load_audio  # noqa: E402
 from meshsync.avatar import load_avatar  # noqa: E402
 from meshsync.eval import geometry, mouth_box, open_mouth_pixels, sync_lag  # noqa: E402
@@ -184,7 +184,7 @@ def speed_and_sync(folder: Path, seconds: float) -> None:
             took, own, total = render(wav, grid, folder / f"{size[0]}x{size[1]}_{aa}.mp4", size, aa)
             print(f"{size[0]:>5}x{size[1]:<4} {aa:>4.1f} {took:>8.1f} {duration / took:>12.2f} {own:>12} {total:>15}")
     out = folder / "1280x720_1.5.mp4"
-    curves = animate(load_audio(wav), read_textgrid(grid, duration), fps=FPS)
+    curves = animate(load_audio(wav), read_textgrid(grid, duration), AnimationOptions(fps=FPS))
     intended = sync_lag(geometry(curves, load_avatar(default_avatar_path())).gap, phones, FPS)
     seen = sync_lag(mouth_opening(out, (1280, 720)), phones, FPS)  # open pixels grow as the lip gap does
     audio = audio_offset_ms(out, wav)

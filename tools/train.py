@@ -29,7 +29,7 @@ import torch
 
 from meshsync.align import MIN_CONFIDENCE, Alignment, Segment, from_dict, tile, write_json
 from meshsync.align.pocketsphinx import align
-from meshsync.animate import animate
+from meshsync.animate import AnimationOptions, animate
 from meshsync.audio import Audio, load_audio
 from meshsync.features import HOP
 from meshsync.files import data_dir
@@ -102,7 +102,7 @@ def examples(pairs, table) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.
 def example(audio: Audio, alignment: Alignment, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     with_text = inputs(audio, alignment, table)
     frames = len(with_text)
-    curves = animate(audio, alignment, fps=1 / HOP, method="rules").values[:, curve_channels(table)]
+    curves = animate(audio, alignment, AnimationOptions(fps=1 / HOP, method="rules")).values[:, curve_channels(table)]
     curves = np.pad(curves, ((0, max(0, frames - len(curves))), (0, 0)), mode="edge")[:frames]
     labels = np.maximum(viseme_frames(alignment, table, frames), 0)  # uncovered frames count as silence
     without = with_text.copy()

@@ -4,17 +4,40 @@ and one for speech as every command that animates takes it (a file, with a trans
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from ..audio import Audio, load_audio
 from ..errors import UserError
+from ..options import check_workers, option
 from ..text import normalize, pronounce, read_text
 from . import ALIGNERS, Alignment
+from .mfa import align as mfa_align
+from .pocketsphinx import align as pocketsphinx_align
+from .recognize import recognize
+from .textgrid import read_textgrid
 
 log = logging.getLogger("meshsync")
 Progress = Callable[[int, int], None]
+WORKERS = 2  # aligner processes for long audio
+
+
+@dataclass(frozen=True)
+class SpeechOptions:
+    """Where the speech's timing comes from: a transcript to align (`text`: the words, or a .txt file holding
+    them), an alignment to read, or neither; and how to align."""
+
+    text: str | None = option(None, or_file=".txt")
+    alignment: Path | None = None  # a Montreal Forced Aligner / Praat TextGrid
+    aligner: str = ALIGNERS[0]
+    lexicon: Path | None = None  # extra pronunciations, CMU or MFA dictionary format
+
+    def __post_init__(self):
+        if self.aligner not in ALIGNERS:
+            raise UserError(f"unknown aligner '{self.aligner}'; choose one of {', '.join(ALIGNERS)}")
+        if self.text is not None and self.alignment is not None:
+            raise UserError("give the transcript (--text) or an alignment (--alignment), not both")
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,50 +49,40 @@ class Speech:
     mode: str  # "text-aligned", "audio-only, recognised words" or "audio-only"
 
 
-def load_speech(path: Path, text: str | None = None, alignment: Path | None = None, aligner: str = "pocketsphinx",
-                lexicon: Path | None = None, workers: int = 2, listen: bool = False,
-                progress: Callable[[str], Progress | None] = lambda label: None) -> Speech:
-    """The speech in the audio file at `path`, aligned to `text` or read from `alignment`. Without either:
-    no alignment, or with `listen` the English words PocketSphinx recognises, aligned. `progress(label)`
-    gives the callback for the recognition and alignment steps."""
+def load_speech(path: Path, options: SpeechOptions = SpeechOptions(), listen: bool = False,
+                workers: int = WORKERS, progress: Callable[[str], Progress | None] = lambda label: None) -> Speech:
+    """The speech in the audio file at `path`, aligned to the options' text or read from their alignment.
+    Without either: no alignment, or with `listen` the English words PocketSphinx recognises, aligned.
+    `progress(label)` gives the callback for the recognition and alignment steps."""
     audio = load_audio(path)
-    if text is None and alignment is None:
+    text = options.text
+    if text is None and options.alignment is None:
         if not listen:
             return Speech(audio, None, "audio-only")
-        from .recognize import recognize
-
         log.info("no transcript: recognising English words (--method network listens in any language)")
         text = recognize(audio, progress("recognise"))
         mode = "audio-only, recognised words"
     else:
         mode = "text-aligned"
-    return Speech(audio, align_speech(audio, text, alignment, aligner, lexicon, workers, progress("align")), mode)
+    return Speech(audio, align_speech(audio, replace(options, text=text), workers, progress("align")), mode)
 
 
-def align_speech(audio: Audio, text: str | None = None, alignment: Path | None = None,
-                 aligner: str = "pocketsphinx", lexicon: Path | None = None, workers: int = 2,
+def align_speech(audio: Audio, options: SpeechOptions, workers: int = WORKERS,
                  progress: Progress | None = None) -> Alignment:
-    """Align `audio` to `text` (a transcript or a path to one), or read a ready `alignment` TextGrid."""
-    if alignment is not None:
-        from .textgrid import read_textgrid
-
-        result = read_textgrid(alignment, audio.duration)
+    """Align `audio` to the options' text (a transcript or a path to one), or read their alignment TextGrid."""
+    check_workers(workers)
+    if options.alignment is not None:
+        result = read_textgrid(options.alignment, audio.duration)
         if result.duration > audio.duration + 0.5:
-            raise UserError(f"{alignment}: the TextGrid runs to {result.duration:.1f} s but the audio is "
+            raise UserError(f"{options.alignment}: the TextGrid runs to {result.duration:.1f} s but the audio is "
                             f"{audio.duration:.1f} s long; is it the alignment of this recording?")
         return result
-    if text is None:
+    if options.text is None:
         raise UserError("give the transcript (--text) or an alignment (--alignment FILE.TextGrid)")
-    if aligner not in ALIGNERS:
-        raise UserError(f"unknown aligner '{aligner}'; choose one of {', '.join(ALIGNERS)}")
-    transcript_text = read_text(text)
-    if aligner == "mfa":
-        from .mfa import align
-
-        return align(audio, transcript_text)
-    from .pocketsphinx import align
-
-    transcript = pronounce(normalize(transcript_text), lexicon)
+    transcript_text = read_text(options.text)
+    if options.aligner == "mfa":
+        return mfa_align(audio, transcript_text)
+    transcript = pronounce(normalize(transcript_text), options.lexicon)
     if transcript.guessed:
         log.info("guessed pronunciations for: %s", ", ".join(transcript.guessed))
-    return align(audio, transcript, workers=workers, progress=progress)
+    return pocketsphinx_align(audio, transcript, workers=workers, progress=progress)

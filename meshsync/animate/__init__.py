@@ -12,6 +12,8 @@ Where the alignment is unreliable (the transcript does not fit the audio), the a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..align import Alignment
@@ -29,9 +31,9 @@ from .secondary import add_secondary_motion
 from .smooth import gaussian
 
 METHODS = ("rules", "network")
-DEFAULT_FPS = 60.0
+CURVES_FPS = 60.0  # the frame rate of curve exports (Live Link Face records at 60)
 
-__all__ = ["Curves", "animate", "check_fps", "resolve_method", "METHODS", "DEFAULT_FPS"]
+__all__ = ["AnimationOptions", "Curves", "animate", "check_fps", "resolve_method", "CURVES_FPS", "METHODS"]
 
 
 def check_fps(fps: float) -> None:
@@ -39,23 +41,41 @@ def check_fps(fps: float) -> None:
         raise UserError(f"--fps {fps:g} is out of range; give a frame rate between 1 and 1000")
 
 
+@dataclass(frozen=True)
+class AnimationOptions:
+    """How speech becomes curves: the frame rate, the method, and the secondary motion."""
+
+    fps: float = CURVES_FPS
+    method: str | None = None  # None: the rules with an alignment, the network without one
+    still: bool = False  # no blinks, head motion or gaze: the mouth only
+    seed: int = 0  # of the blinks, head motion and gaze
+
+    def __post_init__(self):
+        check_fps(self.fps)
+        if self.method is not None and self.method not in METHODS:
+            raise UserError(f"unknown method '{self.method}'; choose one of {', '.join(METHODS)}")
+
+    @property
+    def listens(self) -> bool:
+        """Whether speech without a transcript has its English words recognised first (for the rules; the
+        network listens by itself)."""
+        return self.method != "network"
+
+
 def resolve_method(alignment: Alignment | None, method: str | None = None) -> str:
     """The method to use: the one asked for, else the rules with an alignment and the network without."""
     method = method or ("rules" if alignment is not None else "network")
-    if method not in METHODS:
-        raise UserError(f"unknown method '{method}'; choose one of {', '.join(METHODS)}")
     if method == "rules" and alignment is None:
         raise UserError("the rule-based method needs a transcript; give --text or --alignment, or use the network")
     return method
 
 
-def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAULT_FPS,
-            method: str | None = None, still: bool = False, seed: int = 0) -> Curves:
-    """Curves for `audio` at `fps`. With an alignment the default method is the rule-based passes; without
-    one, the network listens to the audio alone. Blinks, head motion and gaze (drawn from `seed`) are added
-    unless `still`."""
-    check_fps(fps)
-    method = resolve_method(alignment, method)
+def animate(audio: Audio, alignment: Alignment | None = None, options: AnimationOptions = AnimationOptions()) -> Curves:
+    """Curves for `audio` at the options' frame rate. With an alignment the default method is the rule-based
+    passes; without one, the network listens to the audio alone. Blinks, head motion and gaze (drawn from the
+    seed) are added unless `still`."""
+    fps = options.fps
+    method = resolve_method(alignment, options.method)
     table = load_table()
     times = np.arange(frame_count(audio.duration, fps)) / fps
     if method == "rules":
@@ -67,8 +87,8 @@ def animate(audio: Audio, alignment: Alignment | None = None, fps: float = DEFAU
         values, spans = splice_audio_only(values, spans, alignment, audio, times, table)
     values = gaussian(values, table.timing["smoothing"] * fps)
     values = apply_constraints(values, spans, times, audio.duration, table)
-    if not still:
-        values = add_secondary_motion(values, audio, times, seed)
+    if not options.still:
+        values = add_secondary_motion(values, audio, times, options.seed)
     shapes = len(arkit_names())  # blendshapes lie in [0, 1]; the rotations after them are angles
     values[:, :shapes] = np.clip(values[:, :shapes], 0.0, 1.0)
     return Curves(float(fps), channel_names(), values.astype(np.float32))

@@ -26,6 +26,7 @@ from time import perf_counter
 from .. import __version__
 from ..errors import UserError
 from ..files import check_output_folder
+from ..options import check_workers
 from .jobs import OUTPUTS, Job, Rejected, read_jobs
 from .manifest import NAME, JobRecord, Manifest, job_hash
 from .tasks import join_video, prepare, render_chunk
@@ -76,8 +77,8 @@ def run_batch(jobs_file: Path, out: Path, scheduler: str | None = None, workers:
     start = perf_counter()
     if chunk_seconds <= 0:
         raise UserError(f"--chunk {chunk_seconds:g}: give the seconds of video per render task, e.g. 20")
-    if workers is not None and workers < 1:
-        raise UserError("--workers must be at least 1")
+    if workers is not None:
+        check_workers(workers)
     if workers is not None and scheduler is not None:
         raise UserError("--workers sizes the local cluster; with --scheduler the cluster's own workers run the jobs")
     jobs = read_jobs(jobs_file)
@@ -177,7 +178,7 @@ def _submit_video(client, state: _Running, prepared_future, prepared, out: Path,
     """The render chunks of a prepared job's video and the join after them; the join's future."""
     job, work = state.job, state.work
     curves = prepared.curves
-    ranges = chunk_ranges(curves.frames, curves.fps, job.video_options().keyframes, chunk_seconds)
+    ranges = chunk_ranges(curves.frames, curves.fps, job.video.keyframes, chunk_seconds)
     segments = [work / f"segment-{r.start:07d}-{r[-1]:07d}.mp4" for r in ranges]
     chunks = [client.submit(render_chunk, job, prepared_future, r, segment, key=f"render-{work.name}-{r.start}")
               for r, segment in zip(ranges, segments)]

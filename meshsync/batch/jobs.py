@@ -10,64 +10,47 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from ..align import ALIGNERS
-from ..animate import DEFAULT_FPS, METHODS, check_fps
+from ..align.speech import SpeechOptions
+from ..animate import AnimationOptions
 from ..errors import UserError
-from ..export.keys import check_tolerance
-from ..render.camera import DEFAULT_PRESET
-from ..render.video import VideoOptions, parse_background, parse_size
+from ..export import FORMATS, ExportOptions
+from ..options import build, file_fields
+from ..render.video import VideoOptions
+from ..rig import RigOptions
 
-OUTPUTS = ("mp4", "glb", "gltf", "csv", "json", "usda", "usdc", "tsv", "rhubarb.json")
-COLUMNS = ("id", "audio", "text", "alignment", "avatar", "rig", "jaw_bone", "outputs", "fps", "size", "aa", "camera",
-           "background", "method", "still", "seed", "aligner", "lexicon", "tolerance")
-VIDEO_FPS = 30.0  # the video's frame rate when the job names none; curve exports default to DEFAULT_FPS
+VIDEO = "mp4"
+OUTPUTS = (VIDEO,) + tuple(kind for fmt in FORMATS for kind in fmt.kinds)
+OPTIONS = (SpeechOptions, AnimationOptions, RigOptions, VideoOptions, ExportOptions)  # one value per stage
+# A column per options field; `fps` sets the video's and the curves' frame rate alike.
+COLUMNS = ("id", "audio", "outputs") + tuple(dict.fromkeys(f.name for kind in OPTIONS for f in fields(kind)))
 ID = re.compile(r"[^\W][\w.-]*(/[^\W][\w.-]*)*")  # names under the output folder; no "..", no leading "/"
-TRUE, FALSE = ("1", "true", "yes", "y"), ("", "0", "false", "no", "n")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One clip to make: its inputs (absolute paths), the outputs wanted and the options, all checked."""
+    """One clip to make: its audio and outputs, and every stage's options as the CLI builds them, checked;
+    paths are absolute."""
 
     id: str
     line: int  # where the row is in the jobs file, for messages
     audio: Path
-    outputs: tuple[str, ...] = ("mp4",)
-    text: str | None = None  # the transcript, or the path of a .txt holding it
-    alignment: Path | None = None
-    avatar: Path | None = None
-    rig: str | None = None
-    jaw_bone: str | None = None
-    fps: float | None = None  # None: 30 for the video, 60 for the curve exports
-    size: str = "1280x720"
-    aa: float = 1.5
-    camera: str = DEFAULT_PRESET
-    background: str | None = None  # a colour, or the absolute path of an image
-    method: str | None = None
-    still: bool = False
-    seed: int = 0
-    aligner: str = "pocketsphinx"
-    lexicon: Path | None = None
-    tolerance: float | None = None
+    outputs: tuple[str, ...] = (VIDEO,)
+    speech: SpeechOptions = SpeechOptions()
+    animation: AnimationOptions = AnimationOptions()  # the curve exports'; the video is animated at its own fps
+    rig: RigOptions = RigOptions()
+    video: VideoOptions = VideoOptions()
+    export: ExportOptions = ExportOptions()
     files: dict[str, Path] = field(default_factory=dict, compare=False)  # input name -> file, for hashing
 
     @property
-    def video_fps(self) -> float:
-        return self.fps or VIDEO_FPS
-
-    @property
-    def curves_fps(self) -> float:
-        return self.fps or DEFAULT_FPS
+    def video_animation(self) -> AnimationOptions:
+        return replace(self.animation, fps=self.video.fps)
 
     def output_name(self, kind: str) -> str:
         return f"{self.id}.{kind}"
-
-    def video_options(self) -> VideoOptions:
-        return VideoOptions(*parse_size(self.size), fps=self.video_fps, aa=self.aa, camera=self.camera,
-                            background=parse_background(self.background), rig=self.rig)
 
 
 @dataclass(frozen=True)
@@ -167,52 +150,42 @@ def _job(values: dict[str, str], line: int, base: Path) -> Job | Rejected:
         return Rejected(job_id, line, f"line {line}: '{job_id}' cannot name output files; give an id of letters, "
                                       "digits, '.', '-', '_' (and '/' for subfolders)")
     try:
-        return _checked(_parse(job_id, line, values, base))
+        return _parse(job_id, line, values, base)
     except UserError as exc:
         return Rejected(job_id, line, f"line {line}: {exc}")
 
 
 def _parse(job_id: str, line: int, values: dict[str, str], base: Path) -> Job:
+    """The row's options, built as the CLI builds them from flags, once the files they name are found beside
+    the jobs file (the audio first: the file a job cannot do without)."""
     files: dict[str, Path] = {}
-
-    def file(name: str) -> Path | None:
-        if name not in values:
-            return None
-        files[name] = (base / values[name]).resolve()
-        return files[name]
-
-    audio = file("audio")  # checked first: the file a job cannot do without
-    options = dict(
-        text=_text(values.get("text"), base, files), alignment=file("alignment"), avatar=file("avatar"),
-        lexicon=file("lexicon"), rig=values.get("rig"), jaw_bone=values.get("jaw_bone"),
-        outputs=_outputs(values.get("outputs", "mp4")), method=values.get("method"),
-        aligner=values.get("aligner", "pocketsphinx"), camera=values.get("camera", DEFAULT_PRESET),
-        size=values.get("size", "1280x720"), still=_flag(values.get("still", ""), "still"),
-        background=_background(values.get("background"), base, files),
-        fps=_number(values, "fps", float), aa=_number(values, "aa", float, 1.5),
-        seed=_number(values, "seed", int, 0), tolerance=_number(values, "tolerance", float))
-    if values.get("rig", "").lower().endswith(".toml"):
-        options["rig"] = str(file("rig"))
-    return Job(job_id, line, audio=audio, files=files, **options)
-
-
-def _checked(job: Job) -> Job:
-    """The job, once every value and input file is known to be usable (the rig is checked against the avatar
-    on the worker)."""
-    for name, path in job.files.items():
-        if not path.is_file():
-            raise UserError(f"{name} {path}: no such file")
-    if job.fps is not None:
-        check_fps(job.fps)
-    if job.method is not None and job.method not in METHODS:
-        raise UserError(f"unknown method '{job.method}'; choose one of {', '.join(METHODS)}")
-    if job.aligner not in ALIGNERS:
-        raise UserError(f"unknown aligner '{job.aligner}'; choose one of {', '.join(ALIGNERS)}")
-    if job.tolerance is not None:
-        check_tolerance(job.tolerance)
-    if "mp4" in job.outputs:
-        job.video_options().check(mp4=True)
+    cells = dict(values, audio=_file("audio", values["audio"], base, files))
+    for kind in OPTIONS:
+        for name, suffix in file_fields(kind).items():
+            if name in cells:
+                cells[name] = _file_or_text(name, cells[name], suffix, base, files)
+    job = Job(job_id, line, Path(cells["audio"]), _outputs(values.get("outputs", VIDEO)),
+              *(build(kind, cells) for kind in OPTIONS), files=files)
+    if VIDEO in job.outputs:
+        job.video.check_mp4()
     return job
+
+
+def _file(name: str, value: str, base: Path, files: dict[str, Path]) -> str:
+    """An input file named by a cell: its absolute path, recorded for hashing; it must exist."""
+    path = (base / value).resolve()
+    if not _is_file(path):
+        raise UserError(f"{name} {path}: no such file")
+    files[name] = path
+    return str(path)
+
+
+def _file_or_text(name: str, value: str, suffix: str | None, base: Path, files: dict[str, Path]) -> str:
+    """A cell that names a file (a path field; or text ending in `suffix`, or naming a file that exists), as
+    its absolute path; other text as it is (a transcript, a colour, a rig profile's name)."""
+    if suffix is None or (suffix and value.lower().endswith(suffix)) or _is_file(base / value):
+        return _file(name, value, base, files)
+    return value
 
 
 def _outputs(text: str) -> tuple[str, ...]:
@@ -223,42 +196,8 @@ def _outputs(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def _text(value: str | None, base: Path, files: dict[str, Path]) -> str | None:
-    """A transcript cell: a .txt file (its absolute path) or the words themselves."""
-    if value is None:
-        return None
-    path = base / value
-    if value.lower().endswith(".txt") or _is_file(path):
-        files["text"] = path.resolve()
-        return str(files["text"])
-    return value
-
-
-def _background(value: str | None, base: Path, files: dict[str, Path]) -> str | None:
-    """A background cell: an image file (its absolute path) or a colour."""
-    if value is not None and _is_file(base / value):
-        files["background"] = (base / value).resolve()
-        return str(files["background"])
-    return value
-
-
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
     except OSError:  # a long transcript is no file name
         return False
-
-
-def _flag(text: str, name: str) -> bool:
-    if text.lower() not in TRUE + FALSE:
-        raise UserError(f"{name} '{text}': give true or false")
-    return text.lower() in TRUE
-
-
-def _number(values: dict[str, str], name: str, kind: type, default=None):
-    if name not in values:
-        return default
-    try:
-        return kind(values[name])
-    except ValueError:
-        raise UserError(f"{name} '{values[name]}' is not a{'n integer' if kind is int else ' number'}") from None

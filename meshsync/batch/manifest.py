@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -74,11 +74,16 @@ def job_hash(job: Job) -> tuple[str, dict[str, str]]:
     """The job's hash and its input files' sha256 (the default avatar included, so a new bundled head
     counts as a change)."""
     inputs = {name: file_hash(path) for name, path in sorted(job.files.items())}
-    if job.avatar is None:
+    if job.rig.avatar is None:
         inputs["avatar"] = file_hash(default_avatar_path())
-    options = {f.name: getattr(job, f.name) for f in fields(Job) if f.name not in ("id", "line", "files")}
-    options = {k: (None if k in job.files else v) for k, v in options.items()}  # files count by their bytes
-    document = json.dumps({"meshsync": __version__, "inputs": inputs, "options": options}, sort_keys=True)
+    options: dict = {"outputs": job.outputs}
+    for stage in fields(job):  # every stage's options value; files count by their bytes, not their paths
+        value = getattr(job, stage.name)
+        if is_dataclass(value):
+            options[stage.name] = {f.name: None if f.name in job.files else getattr(value, f.name)
+                                   for f in fields(value)}
+    document = json.dumps({"meshsync": __version__, "inputs": inputs, "options": options}, sort_keys=True,
+                          default=str)
     return hashlib.sha256(document.encode()).hexdigest(), inputs
 
 

@@ -14,14 +14,11 @@ from pathlib import Path
 from time import perf_counter
 
 from ..align.speech import load_speech
-from ..animate import Curves, animate, resolve_method
+from ..animate import AnimationOptions, Curves, animate, resolve_method
 from ..audio import load_audio
-from ..avatar import load_avatar
-from ..export import AVATAR_FORMATS, export_target, write_curves
-from ..files import default_avatar_path
+from ..export import Export, find_format
 from ..render.video import concat_mp4, render_segment
-from ..rig import choose_profile
-from .jobs import Job
+from .jobs import VIDEO, Job
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,24 +32,24 @@ class Prepared:
 def prepare(job: Job, work: Path, out: Path) -> Prepared:
     """Align and animate the job's speech, and write its curve exports; every setting is checked first."""
     start = perf_counter()
-    exports = {kind: work / Path(job.output_name(kind)).name for kind in job.outputs if kind != "mp4"}
-    targets = {kind: _export_target(job, path) for kind, path in exports.items()}
-    if "mp4" in job.outputs:
-        choose_profile(load_avatar(job.avatar or default_avatar_path()), job.rig)
-    speech = load_speech(job.audio, job.text, job.alignment, job.aligner, job.lexicon, workers=1,
-                         listen=job.method != "network")
-    method = resolve_method(speech.alignment, job.method)
+    exports = {kind: work / Path(job.output_name(kind)).name for kind in job.outputs if kind != VIDEO}
+    formats = {kind: find_format(path) for kind, path in exports.items()}
+    rig = job.rig.load() if VIDEO in job.outputs or any(f.avatar for f in formats.values()) else None
+    speech = load_speech(job.audio, job.speech, listen=job.animation.listens, workers=1)
+    method = resolve_method(speech.alignment, job.animation.method)
     curves: dict[float, Curves] = {}
 
-    def at(fps: float) -> Curves:
-        if fps not in curves:
-            curves[fps] = animate(speech.audio, speech.alignment, fps, method, job.still, job.seed)
-        return curves[fps]
+    def at(options: AnimationOptions) -> Curves:
+        if options.fps not in curves:
+            curves[options.fps] = animate(speech.audio, speech.alignment, options)
+        return curves[options.fps]
 
     for kind, path in exports.items():
-        write_curves(path, at(job.curves_fps), targets[kind], speech.alignment, speech.mode, method)
+        fmt = formats[kind]
+        fmt.write(Export(at(job.animation), rig if fmt.avatar else None, job.export, speech.alignment, speech.mode,
+                         method), path)
         os.replace(path, out / job.output_name(kind))  # in place, whole
-    video = at(job.video_fps) if "mp4" in job.outputs else None
+    video = at(job.video_animation) if VIDEO in job.outputs else None
     return Prepared(video, perf_counter() - start)
 
 
@@ -62,8 +59,7 @@ def render_chunk(job: Job, prepared: Prepared, frames: range, segment: Path) -> 
     if segment.is_file():
         return 0.0
     start = perf_counter()
-    avatar = load_avatar(job.avatar or default_avatar_path())
-    render_segment(avatar, prepared.curves, segment, job.video_options(), frames)
+    render_segment(job.rig.load(), prepared.curves, segment, job.video, frames)
     return perf_counter() - start
 
 
@@ -71,15 +67,7 @@ def join_video(job: Job, segments: list[Path], work: Path, out: Path, *chunk_sec
     """The segments joined with the audio into the job's MP4 (after every chunk, whose times Dask hands in);
     the seconds spent rendering and joining."""
     start = perf_counter()
-    path = work / Path(job.output_name("mp4")).name
+    path = work / Path(job.output_name(VIDEO)).name
     concat_mp4(segments, load_audio(job.audio), path)
-    os.replace(path, out / job.output_name("mp4"))
+    os.replace(path, out / job.output_name(VIDEO))
     return sum(chunk_seconds), perf_counter() - start
-
-
-def _export_target(job: Job, path: Path):
-    """The avatar export's target, or None; the avatar, rig and jaw options belong to the avatar formats
-    (and to the video), not to CSV or JSON curves."""
-    if path.suffix.lower() not in AVATAR_FORMATS:
-        return None
-    return export_target(path, job.avatar, job.rig, job.jaw_bone, job.tolerance)

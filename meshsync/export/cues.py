@@ -19,6 +19,7 @@ from ..animate import Curves
 from ..channels import arkit_names, mouth_mask
 from ..files import atomic_output
 from ..visemes import Table, load_table, resolve_pose
+from .base import Export, Format
 
 SHAPES = Path(__file__).with_name("rhubarb.toml")
 
@@ -74,3 +75,10 @@ def write_cues(curves: Curves, path: Path) -> list[Cue]:
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return cues
+
+
+def _write(export: Export, path: Path) -> str:
+    return f", {len(write_cues(export.curves, path))} mouth cues"
+
+
+FORMAT = Format("Rhubarb mouth cues", (".tsv", ".rhubarb.json"), _write)

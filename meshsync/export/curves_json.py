@@ -12,14 +12,15 @@ from ..animate import Curves
 from ..channels import channel_names
 from ..errors import UserError
 from ..files import atomic_output
+from .base import Export, Format
 
-FORMAT = "meshsync.curves/1"
+SCHEMA = "meshsync.curves/1"
 
 
 def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, mode: str, method: str) -> None:
     """Values rounded to 6 decimals; identical curves give byte-identical files."""
     data = {
-        "format": FORMAT,
+        "format": SCHEMA,
         "fps": curves.fps,
         "frames": curves.frames,
         "mode": mode,
@@ -40,8 +41,8 @@ def read_curves_json(path: Path) -> Curves:
         raise UserError(f"{path}: no such curves file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a meshsync curves JSON file ({exc})") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise UserError(f"{path}: not a meshsync curves JSON file (format '{FORMAT}' expected); "
+    if not isinstance(data, dict) or data.get("format") != SCHEMA:
+        raise UserError(f"{path}: not a meshsync curves JSON file (format '{SCHEMA}' expected); "
                         "write one with `meshsync animate ... -o curves.json`")
     try:
         names, fps = tuple(data["names"]), float(data["fps"])
@@ -51,3 +52,11 @@ def read_curves_json(path: Path) -> Curves:
     if names != channel_names() or len(values) != data.get("frames") or not 1 <= fps <= 1000:
         raise UserError(f"{path}: damaged curves file (channels, frame count or fps do not match)")
     return Curves(fps, names, values)
+
+
+def _write(export: Export, path: Path) -> str:
+    write_curves_json(export.curves, path, export.alignment, export.mode, export.method)
+    return ""
+
+
+FORMAT = Format("meshsync curves", (".json",), _write)

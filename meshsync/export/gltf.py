@@ -20,8 +20,9 @@ import numpy as np
 from ..avatar import Avatar, read_document
 from ..errors import UserError
 from ..files import atomic_output
-from ..rig.retarget import JawTrack
-from .keys import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
+from ..rig import JawTrack, jaw_track, morph_weights, solve
+from .base import Export, Format
+from .keyframes import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
 
 ANIMATION_NAME = "meshsync"
 FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT = 5126, 5121, 5123
@@ -158,3 +159,17 @@ def write_document(doc: dict, blob: bytes, path: Path) -> None:
 
 def _json(doc: dict) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _write(export: Export, path: Path) -> str:
+    rig, curves = export.rig, export.curves
+    jaw = jaw_track(curves, rig.jaw) if rig.jaw else None
+    weights = morph_weights(solve(curves, rig.profile), rig.avatar)
+    report = write_gltf(rig.avatar, weights, curves.fps, path, export.options.tolerance, jaw)
+    bone = f", jaw bone {rig.jaw.name}" if rig.jaw else ""
+    return (f", rig {rig.profile.name}{bone}, {report.keys} of {report.frames} keys, animation "
+            f"{report.animation_bytes / 1000:.0f} kB ({report.full_bytes / report.animation_bytes:.1f}x "
+            f"smaller than every frame as float)")
+
+
+FORMAT = Format("the avatar, animated", (".glb", ".gltf"), _write, avatar=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..animate import Curves
 from ..files import atomic_output
+from .base import Export, Format
 
 
 @cache
@@ -40,3 +41,11 @@ def write_livelink_csv(curves: Curves, path: Path) -> None:
         f.write(",".join(("Timecode", "BlendShapeCount") + columns()) + "\n")
         for frame, row in enumerate(values):
             f.write(f"{timecode(frame, curves.fps)},{count}," + ",".join(f"{v:.6f}" for v in row) + "\n")
+
+
+def _write(export: Export, path: Path) -> str:
+    write_livelink_csv(export.curves, path)
+    return ""
+
+
+FORMAT = Format("Live Link Face", (".csv",), _write)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files import atomic_output
-from ..rig import RigCurves
-
-SUFFIXES = (".usda", ".usdc", ".usd")
+from ..rig import RigCurves, solve
+from .base import Export, Format
 
 
 def write_usd(rig: RigCurves, path: Path) -> None:
@@ -32,3 +31,11 @@ def write_usd(rig: RigCurves, path: Path) -> None:
         for frame, row in enumerate(rig.values):
             weights.Set(Vt.FloatArray.FromNumpy(row), Usd.TimeCode(frame))
         layer.Save()
+
+
+def _write(export: Export, path: Path) -> str:
+    write_usd(solve(export.curves, export.rig.profile), path)
+    return f", rig {export.rig.profile.name}"
+
+
+FORMAT = Format("USD, pip install 'meshsync[usd]'", (".usda", ".usdc", ".usd"), _write, avatar=True)

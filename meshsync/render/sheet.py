@@ -24,9 +24,10 @@ SHEET_POSES: tuple[tuple[str, dict[str, float]], ...] = (
 )
 LABEL_HEIGHT = 30
 COLUMNS = 3
+SHEET_AA = 2.0  # supersampling of the sheet: stills can afford more than video
 
 
-def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float = 2.0,
+def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float = SHEET_AA,
                poses: tuple[tuple[str, dict[str, float]], ...] = SHEET_POSES) -> Image.Image:
     """Render each pose in a grid cell with its label; poses naming targets the avatar lacks are marked."""
     width, height = cell

@@ -20,51 +20,24 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..animate import Curves
+from ..animate import Curves, check_fps
 from ..audio import Audio
-from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output, check_output_folder
-from ..rig import choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
+from ..options import option
+from ..rig import Rig, jaw_track, joint_moves, morph_weights, solve
 from .camera import DEFAULT_PRESET, check_camera, frame_face
 from .ffmpeg import FramePipe, comment, run_ffmpeg
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
 
 Progress = Callable[[int, int], None]
+VIDEO_FPS = 30.0
 HEAD = ("headYaw", "headPitch", "headRoll")
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", "0", "-threads", "1",
         "-pix_fmt", "yuv420p"]
 AAC = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
 SEGMENT_TAG = re.compile(r"meshsync segment (\d+)-(\d+) of (\d+) frames at ([\d.]+) fps, gop (\d+)")
 PNG_PATTERN = re.compile(r"[^%]*%0?\d*d[^%]*")  # one printf-style frame number, no other %
-
-
-@dataclass(frozen=True, eq=False)
-class VideoOptions:
-    """How the video looks and is encoded; `check` refuses settings that cannot work before any work."""
-
-    width: int = 1280
-    height: int = 720
-    fps: float = 30.0
-    aa: float = 1.5  # supersampling factor: frames render this much larger, ffmpeg scales them down
-    camera: str = DEFAULT_PRESET
-    background: tuple[float, float, float] | np.ndarray = DEFAULT_BACKGROUND  # sRGB 0..1, or an RGB image
-    gop: int | None = None  # frames between keyframes; default one second
-    rig: str | None = None  # rig profile name or TOML file; default: detected from the avatar
-
-    @property
-    def keyframes(self) -> int:
-        return self.gop or max(1, round(self.fps))
-
-    def check(self, mp4: bool) -> None:
-        check_size(self.width, self.height)
-        if mp4 and (self.width % 2 or self.height % 2):
-            raise UserError(f"--size {self.width}x{self.height}: H.264 needs an even width and height")
-        if not 1.0 <= self.aa <= MAX_AA:
-            raise UserError(f"--aa {self.aa:g} is out of range; use 1 (off) to {MAX_AA:g}")
-        if self.gop is not None and self.gop < 1:
-            raise UserError("--gop must be at least 1 frame")
-        check_camera(self.camera)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -96,6 +69,44 @@ def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarr
                         "nor an image file") from None
 
 
+@dataclass(frozen=True)
+class VideoOptions:
+    """How the video looks and is encoded; settings that cannot work are refused when the value is made."""
+
+    size: tuple[int, int] = option((1280, 720), parse=parse_size)
+    fps: float = VIDEO_FPS
+    aa: float = 1.5  # supersampling factor: frames render this much larger, ffmpeg scales them down
+    camera: str = DEFAULT_PRESET
+    background: str | None = option(None, or_file="")  # a colour, or an image file; None: DEFAULT_BACKGROUND
+    gop: int | None = None  # frames between keyframes; default one second
+
+    def __post_init__(self):
+        check_size(*self.size)
+        check_fps(self.fps)
+        if not 1.0 <= self.aa <= MAX_AA:
+            raise UserError(f"--aa {self.aa:g} is out of range; use 1 (off) to {MAX_AA:g}")
+        if self.gop is not None and self.gop < 1:
+            raise UserError("--gop must be at least 1 frame")
+        check_camera(self.camera)
+        parse_background(self.background)
+
+    @property
+    def width(self) -> int:
+        return self.size[0]
+
+    @property
+    def height(self) -> int:
+        return self.size[1]
+
+    @property
+    def keyframes(self) -> int:
+        return self.gop or max(1, round(self.fps))
+
+    def check_mp4(self) -> None:
+        if self.width % 2 or self.height % 2:
+            raise UserError(f"--size {self.width}x{self.height}: H.264 needs an even width and height")
+
+
 def parse_frames(text: str, total: int) -> range:
     """'START-END' (inclusive, frame i at time i / fps) within a clip of `total` frames."""
     match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
@@ -121,18 +132,19 @@ def check_png_pattern(path: Path) -> None:
     check_output_folder(path)
 
 
-def _frames(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions,
+def _frames(rig: Rig, curves: Curves, frames: range, options: VideoOptions,
             progress: Progress | None) -> Iterator[np.ndarray]:
     """RGBA frames at the render size (output x aa) for the frame numbers in `frames`."""
-    morphs = morph_weights(solve(curves, choose_profile(avatar, options.rig)), avatar)
-    jaw = jaw_joint(avatar)  # a jaw that is a bone turns with jawOpen
+    avatar, jaw = rig.avatar, rig.jaw  # a jaw that is a bone turns with jawOpen
+    morphs = morph_weights(solve(curves, rig.profile), avatar)
     angles = jaw_track(curves, jaw).angles if jaw else None
     head = [curves.names.index(name) for name in HEAD]
     camera = frame_face(avatar, options.width / options.height, options.camera)
+    background = parse_background(options.background)
     # One BLAS thread: the morph blend's small products gain nothing from more, and OpenBLAS's spinning
     # threads took the cores the rasteriser and encoder need (a minute of video rendered 1.25x slower).
     with threadpool_limits(1, user_api="blas"), \
-            Renderer(avatar, *_render_size(options), camera=camera, background=options.background) as renderer:
+            Renderer(avatar, *_render_size(options), camera=camera, background=background) as renderer:
         for done, i in enumerate(frames, 1):
             frame_morphs = {node: weights[i] for node, weights in morphs.items()}
             moves = joint_moves(avatar, jaw, angles[i]) if jaw else None
@@ -151,31 +163,31 @@ def _render_size(options: VideoOptions) -> tuple[int, int]:
     return round(options.width * options.aa), round(options.height * options.aa)
 
 
-def render_mp4(avatar: Avatar, curves: Curves, audio: Audio, path: Path, options: VideoOptions,
+def render_mp4(rig: Rig, curves: Curves, audio: Audio, path: Path, options: VideoOptions,
                frames: range | None = None, progress: Progress | None = None) -> None:
     """The talking head as an MP4. The whole clip carries the audio; a frame range is a silent segment
     for `concat_mp4`, and must start on a keyframe. The whole clip is one segment joined with the audio
     as `concat_mp4` joins several, so both give the same file."""
     if frames is not None:
-        render_segment(avatar, curves, path, options, frames, progress)
+        render_segment(rig, curves, path, options, frames, progress)
         return
-    options.check(mp4=True)
+    options.check_mp4()
     with _scratch(path) as scratch, atomic_output(path) as tmp:
         video = scratch / "video.mp4"
-        _encode(avatar, curves, range(curves.frames), options, video, path, progress)
+        _encode(rig, curves, range(curves.frames), options, video, path, progress)
         _join([video], audio, tmp, path, scratch)
 
 
-def render_segment(avatar: Avatar, curves: Curves, path: Path, options: VideoOptions, frames: range,
+def render_segment(rig: Rig, curves: Curves, path: Path, options: VideoOptions, frames: range,
                    progress: Progress | None = None) -> None:
     """Frames `frames` as a silent MP4 segment for `concat_mp4`; it must start on a keyframe."""
-    options.check(mp4=True)
+    options.check_mp4()
     check_segment_start(frames, options.keyframes)
     with atomic_output(path) as tmp:
-        _encode(avatar, curves, frames, options, tmp, path, progress)
+        _encode(rig, curves, frames, options, tmp, path, progress)
 
 
-def _encode(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions, out: Path, target: Path,
+def _encode(rig: Rig, curves: Curves, frames: range, options: VideoOptions, out: Path, target: Path,
             progress: Progress | None) -> None:
     """Frames `frames` as an H.264 MP4 without audio, tagged with their place in the clip."""
     gop = options.keyframes
@@ -183,7 +195,7 @@ def _encode(avatar: Avatar, curves: Curves, frames: range, options: VideoOptions
     arguments = [*_scale(options), *X264, "-g", str(gop), "-keyint_min", str(gop), "-r", f"{curves.fps:g}",
                  "-metadata", f"comment={tag}", "-movflags", "+faststart", "-f", "mp4", str(out)]
     with FramePipe(_render_size(options), curves.fps, arguments, target) as pipe:
-        for frame in _frames(avatar, curves, frames, options, progress):
+        for frame in _frames(rig, curves, frames, options, progress):
             pipe.write(frame)
 
 
@@ -198,11 +210,10 @@ def _join(videos: list[Path], audio: Audio, out: Path, target: Path, scratch: Pa
                 "-f", "mp4", str(out)], target)
 
 
-def render_pngs(avatar: Avatar, curves: Curves, pattern: Path, options: VideoOptions,
+def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
                 frames: range | None = None, progress: Progress | None = None) -> list[Path]:
     """Frames as PNG files named by `pattern` % frame number. They are written to a scratch folder beside
     them and moved into place only when all are done."""
-    options.check(mp4=False)
     check_png_pattern(pattern)
     frames = frames if frames is not None else range(curves.frames)
     folder = pattern.parent
@@ -210,7 +221,7 @@ def render_pngs(avatar: Avatar, curves: Curves, pattern: Path, options: VideoOpt
         arguments = [*_scale(options), "-start_number", str(frames.start), "-f", "image2",
                      str(scratch / "%09d.png")]
         with FramePipe(_render_size(options), curves.fps, arguments, pattern) as pipe:
-            for frame in _frames(avatar, curves, frames, options, progress):
+            for frame in _frames(rig, curves, frames, options, progress):
                 pipe.write(frame)
         written = [folder / (pattern.name % i) for i in frames]
         for i, target in zip(frames, written):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy.optimize import nnls
 
 from ..animate import Curves
 from ..channels import arkit_names
@@ -65,6 +64,8 @@ def solve(curves: Curves, profile: Profile) -> RigCurves:
     for j, name in enumerate(names):
         for channel, weight in profile.poses[name].items():
             basis[shapes.index(channel), j] = weight
+    from scipy.optimize import nnls  # 0.2 s to import: only rigs with poses need it
+
     used = np.flatnonzero(basis.any(axis=1))  # channels no pose touches cannot be reproduced anyway
     target = curves.values[:, used].astype(np.float64)
     values = np.array([nnls(basis[used], row)[0] for row in target]) if len(target) else np.zeros((0, len(names)))

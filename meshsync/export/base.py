@@ -1,0 +1,50 @@
+"""What every format module declares (a `Format`) and what its writer receives (an `Export`), and the export
+stage's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..align import Alignment
+from ..animate import Curves
+from ..rig import Rig
+from .keyframes import DEFAULT_TOLERANCE, check_tolerance
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How exports are written."""
+
+    tolerance: float = DEFAULT_TOLERANCE  # .glb/.gltf: the largest weight error of the reduced keyframes
+
+    def __post_init__(self):
+        check_tolerance(self.tolerance)
+
+
+@dataclass(frozen=True, eq=False)
+class Export:
+    """What a format writes: the curves and how they were made; for the avatar formats, the rig."""
+
+    curves: Curves
+    rig: Rig | None = None
+    options: ExportOptions = ExportOptions()
+    alignment: Alignment | None = None
+    mode: str = ""  # how the speech was timed
+    method: str = ""  # how the curves were made
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: a module of this package declares one as FORMAT."""
+
+    title: str  # what the files are, for help and errors
+    suffixes: tuple[str, ...]  # lower case, with the dot; the longest that ends the output's name wins
+    write: Callable[[Export, Path], str]  # writes the file atomically; a note for the summary line
+    avatar: bool = False  # holds an avatar's own shapes (needs a Rig), not ARKit curves
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The suffixes without their dot: how jobs files name the outputs."""
+        return tuple(suffix[1:] for suffix in self.suffixes)
