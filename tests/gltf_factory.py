@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from PIL import Image
+
+from meshsync.gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Writer, glb_bytes
 
 # A unit quad facing +Z, two morph targets: "lift" moves vertex 2 up (dense), "push" moves 0 and 1
 # forward (sparse), and a 2x1 texture: left half red, right half green.
@@ -38,13 +39,12 @@ def quad_document() -> tuple[dict, bytes]:
     interleaved = np.concatenate([POSITIONS, NORMALS], axis=1).tobytes()
     chunks = [interleaved, TEXCOORDS.tobytes(), INDICES.tobytes(), LIFT.tobytes(), PUSH_ROWS.tobytes(),
               PUSH_VALUES.tobytes(), texture_png()]
-    blob, views = b"", []
+    writer = Writer()
     for chunk in chunks:
-        blob += b"\0" * (-len(blob) % 4)
-        views.append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(chunk)})
-        blob += chunk
+        writer.view(chunk)
+    views, blob = writer.doc["bufferViews"], bytes(writer.blob)
     views[0]["byteStride"] = 24
-    vec3 = {"componentType": 5126, "type": "VEC3"}
+    vec3 = {"componentType": FLOAT, "type": "VEC3"}
     doc = {
         "asset": {"version": "2.0"},
         "scene": 0,
@@ -63,11 +63,11 @@ def quad_document() -> tuple[dict, bytes]:
         "accessors": [
             {"bufferView": 0, "byteOffset": 0, "count": 4, "min": [-0.5, -0.5, 0], "max": [0.5, 0.5, 0], **vec3},
             {"bufferView": 0, "byteOffset": 12, "count": 4, **vec3},
-            {"bufferView": 1, "count": 4, "componentType": 5126, "type": "VEC2"},
-            {"bufferView": 2, "count": 6, "componentType": 5123, "type": "SCALAR"},
+            {"bufferView": 1, "count": 4, "componentType": FLOAT, "type": "VEC2"},
+            {"bufferView": 2, "count": 6, "componentType": UNSIGNED_SHORT, "type": "SCALAR"},
             {"bufferView": 3, "count": 4, "min": [0, 0, 0], "max": [0, 0.25, 0], **vec3},
             {"count": 4, "min": [0, 0, 0], "max": [0, 0, 0.2], **vec3,
-             "sparse": {"count": 2, "indices": {"bufferView": 4, "componentType": 5123},
+             "sparse": {"count": 2, "indices": {"bufferView": 4, "componentType": UNSIGNED_SHORT},
                         "values": {"bufferView": 5}}},
         ],
         "bufferViews": views,
@@ -81,11 +81,7 @@ def quad_document() -> tuple[dict, bytes]:
 
 
 def write_glb(path: Path, doc: dict, blob: bytes) -> Path:
-    text = json.dumps(doc).encode()
-    text += b" " * (-len(text) % 4)
-    blob += b"\0" * (-len(blob) % 4)
-    body = struct.pack("<I4s", len(text), b"JSON") + text + struct.pack("<I4s", len(blob), b"BIN\0") + blob
-    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
+    path.write_bytes(glb_bytes(doc, blob))
     return path
 
 
@@ -108,11 +104,10 @@ def quad_glb(path: Path, mutate: Callable[[dict], None] | None = None) -> Path:
 
 def add_view(doc: dict, blob: bytes, data: bytes) -> tuple[int, bytes]:
     """Append `data` to the buffer as a new bufferView; return its index and the new buffer."""
-    blob += b"\0" * (-len(blob) % 4)
-    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(data)})
-    blob += data
-    doc["buffers"][0]["byteLength"] = len(blob)
-    return len(doc["bufferViews"]) - 1, blob
+    writer = Writer(doc, blob)
+    view = writer.view(data)
+    doc["buffers"][0]["byteLength"] = len(writer.blob)
+    return view, bytes(writer.blob)
 
 
 def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
@@ -124,8 +119,8 @@ def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
     weights = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0]], np.float32)
     jv, blob = add_view(doc, blob, joints.tobytes())
     wv, blob = add_view(doc, blob, weights.tobytes())
-    doc["accessors"] += [{"bufferView": jv, "componentType": 5121, "count": 4, "type": "VEC4"},
-                         {"bufferView": wv, "componentType": 5126, "count": 4, "type": "VEC4"}]
+    doc["accessors"] += [{"bufferView": jv, "componentType": UNSIGNED_BYTE, "count": 4, "type": "VEC4"},
+                         {"bufferView": wv, "componentType": FLOAT, "count": 4, "type": "VEC4"}]
     attributes = doc["meshes"][0]["primitives"][0]["attributes"]
     attributes["JOINTS_0"], attributes["WEIGHTS_0"] = len(doc["accessors"]) - 2, len(doc["accessors"]) - 1
     skin = {"joints": [1, 2]}
@@ -133,7 +128,7 @@ def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
         inverse = [np.eye(4), np.eye(4)]
         inverse[0][2, 3], inverse[1][:3, 3] = -2.0, [-1.0, 0.0, -2.0]
         iv, blob = add_view(doc, blob, np.stack([m.T for m in inverse]).astype(np.float32).tobytes())
-        doc["accessors"].append({"bufferView": iv, "componentType": 5126, "count": 2, "type": "MAT4"})
+        doc["accessors"].append({"bufferView": iv, "componentType": FLOAT, "count": 2, "type": "MAT4"})
         skin["inverseBindMatrices"] = len(doc["accessors"]) - 1
     doc["skins"] = [skin]
     doc["nodes"][0]["skin"] = 0

@@ -24,7 +24,7 @@ from gltf_factory import (
     write_gltf,
 )
 
-from meshsync.avatar import AvatarError, load_avatar
+from meshsync.avatar import GltfError, load_avatar
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -130,7 +130,7 @@ def test_hostile_glb_gives_one_clear_line(tmp_path, case):
     mutate, words = HOSTILE[case]
     folder = _outside_secret(tmp_path)
     path = quad_glb(folder / "bad.glb", mutate)
-    with pytest.raises(AvatarError) as error:
+    with pytest.raises(GltfError) as error:
         load_avatar(path)
     message = str(error.value)
     assert words in message and "\n" not in message and str(path) in message
@@ -141,7 +141,7 @@ def test_vertex_index_out_of_range(tmp_path):
     blob = bytearray(blob)
     start = doc["bufferViews"][2]["byteOffset"]
     blob[start:start + 2] = (40).to_bytes(2, "little")  # first index -> vertex 40 of 4
-    with pytest.raises(AvatarError, match="vertex index 40 out of range"):
+    with pytest.raises(GltfError, match="vertex index 40 out of range"):
         load_avatar(write_glb(tmp_path / "bad.glb", doc, bytes(blob)))
 
 
@@ -151,7 +151,7 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path):
     doc, blob = quad_document()
     doc["buffers"][0]["uri"] = "link.bin"
     (folder / "bad.gltf").write_text(json.dumps(doc))
-    with pytest.raises(AvatarError, match="outside the avatar's folder"):
+    with pytest.raises(GltfError, match="outside the avatar's folder"):
         load_avatar(folder / "bad.gltf")
 
 
@@ -160,7 +160,7 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path):
 def test_not_gltf_at_all(tmp_path, content):
     path = tmp_path / "x.glb"
     path.write_bytes(content)
-    with pytest.raises(AvatarError) as error:
+    with pytest.raises(GltfError) as error:
         load_avatar(path)
     assert "\n" not in str(error.value)
 
@@ -193,12 +193,12 @@ def test_nothing_outside_the_folder_is_opened(tmp_path):
         def hook(event, args):
             if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
                 opened.append(os.path.realpath(os.fsdecode(args[0])))
-        from meshsync.avatar import AvatarError, load_avatar
+        from meshsync.avatar import GltfError, load_avatar
         sys.addaudithook(hook)
         for path in sys.argv[1:]:
             try:
                 load_avatar(path)
-            except AvatarError:
+            except GltfError:
                 pass
         print(json.dumps(opened))
     """)
@@ -214,7 +214,7 @@ def test_skin_naming_a_missing_joint(tmp_path):
     path = skinned_quad_glb(tmp_path / "skinned.glb", bind_pose=False)
     doc, blob = _read_glb(path)
     doc["skins"][0]["joints"] = [1]
-    with pytest.raises(AvatarError, match="names joint 1; the skin has 1"):
+    with pytest.raises(GltfError, match="names joint 1; the skin has 1"):
         load_avatar(write_glb(tmp_path / "bad.glb", doc, blob))
 
 

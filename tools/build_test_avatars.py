@@ -21,9 +21,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from meshsync.avatar import load_avatar, read_document  # noqa: E402
-from meshsync.export.gltf import add_view, write_document  # noqa: E402
-from meshsync.files import default_avatar_path  # noqa: E402
+from meshsync.avatar import load_avatar  # noqa: E402
+from meshsync.files import atomic_output, default_avatar_path  # noqa: E402
+from meshsync.gltf import ARRAY_BUFFER, FLOAT, UNSIGNED_BYTE, Document, merged  # noqa: E402
 from meshsync.rig import find_profile  # noqa: E402
 
 VROID = {"aa": "Fcl_MTH_A", "ih": "Fcl_MTH_I", "ou": "Fcl_MTH_U", "ee": "Fcl_MTH_E", "oh": "Fcl_MTH_O"}
@@ -34,8 +34,8 @@ class Head:
     """The default head's document and binary, to which targets are added."""
 
     def __init__(self):
-        self.doc, buffers, _ = read_document(default_avatar_path())
-        self.blob = bytearray(buffers[0])
+        self.writer = merged(Document(default_avatar_path()))
+        self.doc = self.writer.doc
         self.mesh = load_avatar(default_avatar_path()).meshes[0]
         self.geometry = self.mesh.primitives[0].geometry
 
@@ -48,8 +48,9 @@ class Head:
                         np.zeros_like(self.geometry.positions))
         normals = sum((w * self.geometry.target_normals[self.index(c)] for c, w in pose.items()),
                       np.zeros_like(self.geometry.normals))
-        rows = np.flatnonzero(np.abs(positions).max(axis=1) + np.abs(normals).max(axis=1) > 0).astype(np.uint32)
-        target = {"POSITION": self._sparse(rows, positions, bounds=True), "NORMAL": self._sparse(rows, normals)}
+        rows = np.flatnonzero(np.abs(positions).max(axis=1) + np.abs(normals).max(axis=1) > 0)
+        target = {"POSITION": self.writer.sparse_accessor(positions, rows, bounds=True),
+                  "NORMAL": self.writer.sparse_accessor(normals, rows)}
         mesh = self.doc["meshes"][0]
         for primitive in mesh["primitives"]:
             primitive["targets"].append(target)
@@ -58,29 +59,13 @@ class Head:
             mesh["weights"].append(0.0)
         return len(mesh["extras"]["targetNames"]) - 1
 
-    def _sparse(self, rows: np.ndarray, values: np.ndarray, bounds: bool = False) -> int:
-        accessor = {"componentType": 5126, "count": len(values), "type": "VEC3"}
-        if len(rows):
-            accessor["sparse"] = {
-                "count": len(rows),
-                "indices": {"bufferView": add_view(self.doc, self.blob, rows.tobytes()), "componentType": 5125},
-                "values": {"bufferView": add_view(self.doc, self.blob, values[rows].astype("<f4").tobytes())}}
-        if bounds:
-            accessor["min"], accessor["max"] = values.min(axis=0).tolist(), values.max(axis=0).tolist()
-        self.doc["accessors"].append(accessor)
-        return len(self.doc["accessors"]) - 1
-
-    def _dense(self, values: np.ndarray, component: int, kind: str, vertices: bool = False) -> int:
-        view = add_view(self.doc, self.blob, values.tobytes())
-        if vertices:
-            self.doc["bufferViews"][view]["target"] = 34962  # ARRAY_BUFFER: vertex attributes
-        self.doc["accessors"].append({"bufferView": view, "componentType": component, "count": len(values),
-                                      "type": kind})
-        return len(self.doc["accessors"]) - 1
+    def vertex_attribute(self, values: np.ndarray, component: int) -> int:
+        return self.writer.accessor(values, component, target=ARRAY_BUFFER)
 
     def write(self, path: Path) -> Path:
-        self.doc["buffers"] = [{"byteLength": len(self.blob)}]
-        write_document(self.doc, bytes(self.blob), path)
+        data = self.writer.file_bytes(path.suffix)
+        with atomic_output(path) as tmp:
+            tmp.write_bytes(data)
         return path
 
 
@@ -147,7 +132,7 @@ def jaw(out: Path) -> Path:
     weights = np.zeros((count, 4), "<f4")
     weights[:, 0] = np.where(weight >= 1, 1, 1 - weight)
     weights[:, 1] = np.where((weight > 0) & (weight < 1), weight, 0)
-    joints, weights = head._dense(joints, 5121, "VEC4", True), head._dense(weights, 5126, "VEC4", True)
+    joints, weights = head.vertex_attribute(joints, UNSIGNED_BYTE), head.vertex_attribute(weights, FLOAT)
     for primitive in mesh["primitives"]:
         primitive["attributes"] |= {"JOINTS_0": joints, "WEIGHTS_0": weights}
     points = load_avatar(default_avatar_path()).landmark_points()
@@ -161,8 +146,8 @@ def jaw(out: Path) -> Path:
     inverse_bind = np.stack([np.eye(4), np.eye(4)])
     inverse_bind[0, :3, 3], inverse_bind[1, :3, 3] = -neck, -pivot
     head.doc["skins"] = [{"joints": [len(nodes) - 2, len(nodes) - 1], "skeleton": len(nodes) - 2,
-                          "inverseBindMatrices": head._dense(inverse_bind.transpose(0, 2, 1).reshape(2, 16)
-                                                              .astype("<f4"), 5126, "MAT4")}]
+                          "inverseBindMatrices": head.writer.accessor(inverse_bind.transpose(0, 2, 1)
+                                                                      .reshape(2, 16).astype("<f4"))}]
     nodes[0]["skin"] = 0
     head.doc["scenes"][0]["nodes"].append(len(nodes) - 2)
     return head.write(out / "jaw.glb")

@@ -9,26 +9,22 @@ bound. Identical input gives byte-identical files.
 
 from __future__ import annotations
 
-import base64
-import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..avatar import Avatar, read_document
+from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output
+from ..gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, Writer, merged, reading
 from ..rig import JawTrack, jaw_track, morph_weights, solve
 from .base import Export, Format
 from .keyframes import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
 
 ANIMATION_NAME = "meshsync"
-FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT = 5126, 5121, 5123
 # Normalised integer formats for weights, coarsest first: (component type, numpy type, largest value).
 QUANTISED = ((UNSIGNED_BYTE, "u1", 255), (UNSIGNED_SHORT, "<u2", 65535))
-MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +43,8 @@ def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: 
     check_tolerance(tolerance)
     if not morphs and jaw is None:
         raise UserError(f"{avatar.path}: the rig reaches no morph target or jaw bone to animate")
-    doc, buffers, images = read_document(avatar.path)
-    blob = bytearray()
-    _merge_buffers(doc, buffers, blob)
-    _embed_images(doc, images, blob)
+    with reading(avatar.path):
+        writer = merged(Document(avatar.path))
     component, dtype, top = _weight_format(tolerance)
     quantisation = 0.5 / top if top else 0.0
     animation = {"name": ANIMATION_NAME, "samplers": [], "channels": []}
@@ -61,8 +55,8 @@ def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: 
         times = (kept / fps).astype("<f4")
         values = weights[kept]
         stored = np.round(np.clip(values, 0, 1) * top).astype(dtype) if top else values.astype("<f4")
-        animation["samplers"].append({"input": _accessor(doc, blob, times, FLOAT, bounds=True),
-                                      "output": _accessor(doc, blob, stored.ravel(), component, normalised=bool(top)),
+        animation["samplers"].append({"input": writer.accessor(times, FLOAT, bounds=True),
+                                      "output": writer.accessor(stored.ravel(), component, normalized=bool(top)),
                                       "interpolation": "LINEAR"})
         animation["channels"].append({"sampler": len(animation["samplers"]) - 1,
                                       "target": {"node": node, "path": "weights"}})
@@ -72,16 +66,18 @@ def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: 
     if jaw is not None:
         kept = reduce_keys(jaw.opening[:, None], tolerance)
         times, rotations = (kept / fps).astype("<f4"), jaw.rotations[kept].astype("<f4")
-        animation["samplers"].append({"input": _accessor(doc, blob, times, FLOAT, bounds=True),
-                                      "output": _accessor(doc, blob, rotations, FLOAT, kind="VEC4"),
-                                      "interpolation": "LINEAR"})
+        animation["samplers"].append({"input": writer.accessor(times, FLOAT, bounds=True),
+                                      "output": writer.accessor(rotations, FLOAT), "interpolation": "LINEAR"})
         animation["channels"].append({"sampler": len(animation["samplers"]) - 1,
                                       "target": {"node": jaw.node, "path": "rotation"}})
         keys, frames = keys + len(kept), frames + len(jaw.rotations)
         written += times.nbytes + rotations.nbytes
         full += 4 * len(jaw.rotations) * 5
+    doc = writer.doc
     doc["animations"] = [a for a in doc.get("animations", []) if a.get("name") != ANIMATION_NAME] + [animation]
-    write_document(doc, bytes(blob), path)
+    data = writer.file_bytes(path.suffix)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
     return ExportReport(keys, frames, written, full)
 
 
@@ -92,73 +88,6 @@ def _weight_format(tolerance: float) -> tuple[int, str, int]:
         if 0.5 / top <= tolerance / 2:
             return component, dtype, top
     return FLOAT, "<f4", 0
-
-
-def _merge_buffers(doc: dict, buffers: list[bytes], blob: bytearray) -> None:
-    """All buffers into one, the GLB binary chunk; bufferViews point into it."""
-    offsets = []
-    for data in buffers:
-        _align(blob)
-        offsets.append(len(blob))
-        blob += data
-    for view in doc.get("bufferViews", []):
-        view["byteOffset"] = view.get("byteOffset", 0) + offsets[view["buffer"]]
-        view["buffer"] = 0
-
-
-def _embed_images(doc: dict, images: dict[int, bytes], blob: bytearray) -> None:
-    """Images stored by URI become bufferViews, so the file stands alone."""
-    for index, data in sorted(images.items()):
-        image = doc["images"][index]
-        image["bufferView"] = add_view(doc, blob, data)
-        image.setdefault("mimeType", next((m for magic, m in MIME.items() if data.startswith(magic)), "image/png"))
-        del image["uri"]
-
-
-def add_view(doc: dict, blob: bytearray, data: bytes) -> int:
-    """Append `data` to the binary (4-byte aligned) and a bufferView over it; the view's index."""
-    _align(blob)
-    doc.setdefault("bufferViews", []).append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(data)})
-    blob += data
-    return len(doc["bufferViews"]) - 1
-
-
-def _accessor(doc: dict, blob: bytearray, values: np.ndarray, component: int, bounds: bool = False,
-              normalised: bool = False, kind: str = "SCALAR") -> int:
-    data = np.ascontiguousarray(values).tobytes()
-    accessor = {"bufferView": add_view(doc, blob, data), "componentType": component, "count": len(values),
-                "type": kind}
-    if normalised:
-        accessor["normalized"] = True
-    if bounds:  # required on animation inputs
-        accessor["min"], accessor["max"] = [float(values.min())], [float(values.max())]
-    doc.setdefault("accessors", []).append(accessor)
-    return len(doc["accessors"]) - 1
-
-
-def _align(blob: bytearray) -> None:
-    blob += b"\0" * (-len(blob) % 4)
-
-
-def write_document(doc: dict, blob: bytes, path: Path) -> None:
-    """GLB (JSON and binary chunks) or .gltf (JSON with the buffer as a data URI), atomically."""
-    if path.suffix.lower() == ".gltf":
-        uri = "data:application/octet-stream;base64," + base64.b64encode(blob).decode("ascii")
-        doc["buffers"] = [{"byteLength": len(blob), "uri": uri}]
-        data = _json(doc)
-    else:
-        doc["buffers"] = [{"byteLength": len(blob)}]
-        text = _json(doc)
-        text += b" " * (-len(text) % 4)
-        binary = blob + b"\0" * (-len(blob) % 4)
-        data = (struct.pack("<4sII", b"glTF", 2, 12 + 8 + len(text) + 8 + len(binary))
-                + struct.pack("<I4s", len(text), b"JSON") + text + struct.pack("<I4s", len(binary), b"BIN\0") + binary)
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def _json(doc: dict) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _write(export: Export, path: Path) -> str:

@@ -1,0 +1,135 @@
+"""The avatar as meshsync holds it: meshes placed in the world with their primitives, vertex attributes and
+morph targets, materials, skeleton joints and landmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+LANDMARKS_KEY = "meshsync.landmarks"  # in a mesh's extras: landmark name -> vertex index
+# Landmarks meshsync uses: framing the camera, and measuring lip gap and lip-to-teeth contact.
+LANDMARK_NAMES = ("upperLipInner", "lowerLipInner", "mouthCornerLeft", "mouthCornerRight", "upperTeethEdge",
+                  "lowerLipOuter", "chin", "noseTip", "eyeLeft", "eyeRight")
+
+
+@dataclass(eq=False)
+class Geometry:
+    """Vertex attributes and morph deltas; primitives that share accessors share one Geometry."""
+
+    positions: np.ndarray  # (N, 3) float32
+    normals: np.ndarray  # (N, 3) float32
+    texcoords: np.ndarray | None  # (N, 2) float32
+    colors: np.ndarray | None  # (N, 4) float32, linear RGBA
+    target_positions: np.ndarray  # (T, N, 3) float32
+    target_normals: np.ndarray  # (T, N, 3) float32
+    joints: np.ndarray | None = None  # (N, 4) indices into Avatar.joints, for skinned geometry
+    joint_weights: np.ndarray | None = None  # (N, 4) float32, each row summing to 1
+
+    def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and (unnormalised) normals with morph weights (T,) applied."""
+        active = np.flatnonzero(weights)
+        if active.size == 0:
+            return self.positions, self.normals
+        w = weights[active].astype(np.float32)
+        n = len(self.positions)
+        dp = w @ self.target_positions[active].reshape(len(active), n * 3)
+        dn = w @ self.target_normals[active].reshape(len(active), n * 3)
+        return self.positions + dp.reshape(n, 3), self.normals + dn.reshape(n, 3)
+
+
+@dataclass(eq=False)
+class Primitive:
+    """Triangles drawn with one material."""
+
+    geometry: Geometry
+    indices: np.ndarray  # (M, 3) uint32
+    material: int | None
+
+
+@dataclass(eq=False)
+class Material:
+    name: str
+    base_color: np.ndarray  # (4,) linear RGBA factor
+    texture: np.ndarray | None  # (H, W, 4) uint8 sRGB base-colour texture
+    metallic: float
+    roughness: float
+    double_sided: bool
+
+
+@dataclass(eq=False)
+class Mesh:
+    """One mesh instance: a node's mesh with its world transform and named morph targets."""
+
+    name: str
+    node: str
+    matrix: np.ndarray  # (4, 4) world transform
+    primitives: list[Primitive]
+    target_names: list[str]
+    landmarks: dict[str, int] = field(default_factory=dict)  # name -> vertex of primitives[0]
+    node_index: int = -1  # the glTF node and mesh it came from (animation channels and VRM binds use them)
+    mesh_index: int = -1
+
+    def weights(self, pose: Mapping[str, float]) -> np.ndarray:
+        """Morph weight vector for a pose given as target name -> weight (unknown names ignored)."""
+        return np.array([pose.get(name, 0.0) for name in self.target_names], dtype=np.float32)
+
+
+@dataclass(eq=False)
+class Joint:
+    name: str
+    parent: int | None  # index into Avatar.joints
+    matrix: np.ndarray  # (4, 4) world transform at rest
+    node: int = -1  # glTF node index (animation channels target it)
+    rotation: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 0.0, 1.0]))  # local, x y z w
+
+
+@dataclass(eq=False)
+class Avatar:
+    path: Path
+    meshes: list[Mesh]
+    materials: list[Material]
+    joints: list[Joint]
+    extensions: dict  # top-level glTF extensions (VRM, VRMC_vrm, ...)
+
+    @property
+    def target_names(self) -> list[str]:
+        """Every morph target name, in first-seen order."""
+        return list(dict.fromkeys(name for mesh in self.meshes for name in mesh.target_names))
+
+    @property
+    def landmark_mesh(self) -> Mesh | None:
+        """The mesh that carries `meshsync.landmarks`, if any."""
+        return next((mesh for mesh in self.meshes if mesh.landmarks), None)
+
+    def landmark_points(self, pose: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+        """World positions of the landmarks, with a pose (target name -> weight) applied."""
+        mesh = self.landmark_mesh
+        if mesh is None:
+            return {}
+        positions, _ = mesh.primitives[0].geometry.blend(mesh.weights(pose or {}))
+        names = list(mesh.landmarks)
+        local = positions[[mesh.landmarks[n] for n in names]]
+        world = local @ mesh.matrix[:3, :3].T + mesh.matrix[:3, 3]
+        return dict(zip(names, world))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """World-space axis-aligned bounding box of the rest pose."""
+        points = [
+            p.geometry.positions @ m.matrix[:3, :3].T + m.matrix[:3, 3] for m in self.meshes for p in m.primitives
+        ]
+        allp = np.concatenate(points)
+        return allp.min(axis=0), allp.max(axis=0)
+
+
+def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area-weighted smooth vertex normals (unit length; zero for unused vertices)."""
+    p = positions.astype(np.float64)
+    face = np.cross(p[triangles[:, 1]] - p[triangles[:, 0]], p[triangles[:, 2]] - p[triangles[:, 0]])
+    normals = np.zeros_like(p)
+    for corner in range(3):
+        np.add.at(normals, triangles[:, corner], face)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    return (normals / np.where(length > 0, length, 1.0)).astype(np.float32)
