@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _rig_arguments(animate, "for the avatar formats: ")
     animate.add_argument("--tolerance", help="for .glb/.gltf: largest weight error of the reduced keyframes "
                                              f"(default {ExportOptions.tolerance:g})")
-    animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the key channels (PNG)")
+    animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the main mouth channels (PNG)")
     animate.set_defaults(run=run_animate)
 
     render = commands.add_parser("render", help="speech -> MP4 of the talking head (or PNG frames), headless")

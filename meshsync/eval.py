@@ -42,8 +42,8 @@ CONSONANT_OPENNESS = 0.2
 
 
 @dataclass
-class Geometry:
-    """Per-frame measurements in millimetres."""
+class Measures:
+    """Per-frame measurements of the mouth in millimetres."""
 
     gap: np.ndarray
     lip_over_teeth: np.ndarray  # height of the lower lip's inner edge above the upper incisal edge
@@ -85,7 +85,7 @@ class Scores:
                 f"jitter {np.mean(self.jitter):.2f}/s")
 
 
-def geometry(curves: Curves, avatar: Avatar) -> Geometry:
+def measure(curves: Curves, avatar: Avatar) -> Measures:
     """Landmark measurements for every frame of `curves` on `avatar`."""
     mesh = avatar.landmark_mesh
     if mesh is None:
@@ -108,7 +108,7 @@ def geometry(curves: Curves, avatar: Avatar) -> Geometry:
     mouth = [i for i, name in enumerate(names) if name not in NOT_MOUTH]
     lips = (point["upperLipInner"] + point["lowerLipInner"]) / 2
     lips_rest = (rest[names.index("upperLipInner")] + rest[names.index("lowerLipInner")]) / 2
-    return Geometry(
+    return Measures(
         gap=np.linalg.norm(point["upperLipInner"] - point["lowerLipInner"], axis=1),
         lip_over_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 1],
         lip_before_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 2],
@@ -119,7 +119,7 @@ def geometry(curves: Curves, avatar: Avatar) -> Geometry:
 
 def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
     """Scores of `curves` against the true `phones` of the same clip."""
-    g = geometry(curves, avatar)
+    g = measure(curves, avatar)
     times = curves.times
     scores = Scores()
 

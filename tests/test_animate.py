@@ -17,7 +17,7 @@ from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.channels import ROTATIONS, arkit_names
 from meshsync.audio import Audio, load_audio
 from meshsync.avatar import load_avatar
-from meshsync.eval import CLOSED, evaluate, geometry, jitter, sync_lag
+from meshsync.eval import CLOSED, evaluate, jitter, measure, sync_lag
 from meshsync.export.livelink import columns, timecode
 from meshsync.features import speech_features
 from meshsync.files import default_avatar_path
@@ -125,7 +125,7 @@ def test_unreliable_stretches_fall_back_to_listening(clips, aligned, avatar):
     spliced = animate(audio, partial)
     inside = (spliced.times > start + 0.1) & (spliced.times < end - 0.1)
     assert not np.array_equal(spliced.values[inside], rules_only.values[inside])
-    gap = geometry(spliced, avatar).gap[inside]
+    gap = measure(spliced, avatar).gap[inside]
     assert gap.max() > 5 and gap.min() <= CLOSED  # the mouth talks there, and closes on "please", "map", "Bob"
 
 
@@ -146,7 +146,7 @@ def test_louder_speech_opens_the_jaw_further(aligned):
 def test_metrics_detect_late_mouth_and_chatter(clips, aligned, avatar):
     audio, alignment = aligned["baby"]
     curves = animate(audio, alignment)
-    gap = geometry(curves, avatar).gap
+    gap = measure(curves, avatar).gap
     phones = truth(clips["baby"])
     on_time = sync_lag(gap, phones, curves.fps)
     late = sync_lag(np.concatenate([np.full(6, gap[0]), gap[:-6]]), phones, curves.fps)

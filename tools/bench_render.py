@@ -36,7 +36,7 @@ from meshsync.align.textgrid import read_textgrid  # noqa: E402
 from meshsync.animate import AnimationOptions, animate  # noqa: E402
 from meshsync.audio import load_audio  # noqa: E402
 from meshsync.avatar import load_avatar  # noqa: E402
-from meshsync.eval import geometry, mouth_box, open_mouth_pixels, sync_lag  # noqa: E402
+from meshsync.eval import measure, mouth_box, open_mouth_pixels, sync_lag  # noqa: E402
 from meshsync.files import default_avatar_path  # noqa: E402
 from meshsync.render import Renderer, frame_face  # noqa: E402
 from meshsync.render.ffmpeg import ffmpeg_exe  # noqa: E402
@@ -185,7 +185,7 @@ def speed_and_sync(folder: Path, seconds: float) -> None:
             print(f"{size[0]:>5}x{size[1]:<4} {aa:>4.1f} {took:>8.1f} {duration / took:>12.2f} {own:>12} {total:>15}")
     out = folder / "1280x720_1.5.mp4"
     curves = animate(load_audio(wav), read_textgrid(grid, duration), AnimationOptions(fps=FPS))
-    intended = sync_lag(geometry(curves, load_avatar(default_avatar_path())).gap, phones, FPS)
+    intended = sync_lag(measure(curves, load_avatar(default_avatar_path())).gap, phones, FPS)
     seen = sync_lag(mouth_opening(out, (1280, 720)), phones, FPS)  # open pixels grow as the lip gap does
     audio = audio_offset_ms(out, wav)
     offset = seen - intended - audio

@@ -31,8 +31,8 @@ from . import MIN_CONFIDENCE, SILENCE, UNKNOWN, Alignment, Segment, tile, unreli
 log = logging.getLogger("meshsync")
 
 RATE = 16000
-FRAME = 0.01  # PocketSphinx frame step, seconds
-HOP = round(RATE * FRAME)  # samples per frame
+FRAME = 0.01  # s: PocketSphinx's frame step
+FRAME_SAMPLES = round(RATE * FRAME)
 CHUNK_MIN, CHUNK_MAX = 10.0, 30.0  # seconds of audio per aligned chunk
 PAUSE_MIN = 0.25  # a gap at least this long is a pause (chunks are cut there; absorbed ones become silence)
 WIDE_BEAMS = {"beam": 1e-100, "wbeam": 1e-80, "pbeam": 1e-100, "maxhmmpf": -1}
@@ -63,7 +63,7 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
         dictionary.write_text(_dictionary_text(transcript), encoding="utf-8")
         chunks = split_at_pauses(energy, threshold)
         jobs = _assign_words(chunks, words, pcm, energy >= threshold, str(dictionary))
-        tasks = ((job, pcm[job[0] * HOP:job[1] * HOP].tobytes(), str(dictionary)) for job in jobs)
+        tasks = ((job, frames_pcm(pcm, job[0], job[1]), str(dictionary)) for job in jobs)
         aligned = _run(tasks, workers if len(chunks) > 1 else 1, len(chunks), progress)
     timed = [_fallback(job, audio.duration) if result is None else _restore_pauses(result, energy, threshold)
              for job, result in aligned]
@@ -97,6 +97,11 @@ def split_at_pauses(energy: np.ndarray, threshold: float) -> list[tuple[int, int
     return chunks
 
 
+def frames_pcm(pcm: np.ndarray, start: int, end: int) -> bytes:
+    """The 16-bit samples of frames start..end, as the decoder takes them."""
+    return pcm[start * FRAME_SAMPLES:end * FRAME_SAMPLES].tobytes()
+
+
 def _pause_middle(quiet: np.ndarray, min_length: int) -> int | None:
     """Middle frame of the first run of at least `min_length` quiet frames."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
@@ -123,12 +128,12 @@ def _assign_words(chunks: list[tuple[int, int]], words: list[str], pcm: np.ndarr
             yield start, end, words[position:]
             break
         expected = per_frame * int(speaking[start:end].sum())
-        count = _prefix_length(decoder, pcm[start * HOP:end * HOP], words[position:], expected)
+        count = _prefix_length(decoder, frames_pcm(pcm, start, end), words[position:], expected)
         yield start, end, words[position:position + count]
         position += count
 
 
-def _prefix_length(decoder, pcm: np.ndarray, words: list[str], expected: float) -> int:
+def _prefix_length(decoder, pcm: bytes, words: list[str], expected: float) -> int:
     """How many of `words` the audio holds, from a grammar that may stop after any word."""
     window = words[:int(expected * 1.5) + 15]
     if not window:
@@ -138,7 +143,7 @@ def _prefix_length(decoder, pcm: np.ndarray, words: list[str], expected: float) 
     transitions += [(i, final, 1.0) for i in range(1, len(window) + 1)]
     decoder.add_fsg("prefix", decoder.create_fsg("prefix", 0, final, transitions))
     decoder.activate_search("prefix")
-    _decode(decoder, pcm.tobytes())
+    _decode(decoder, pcm)
     hyp = decoder.hyp()
     if hyp is None or not hyp.hypstr:
         return min(len(words), max(0, round(expected)))

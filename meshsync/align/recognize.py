@@ -14,7 +14,7 @@ from typing import Callable
 from ..audio import Audio, frame_energy
 from ..errors import UserError
 from ..text import pocketsphinx_model_dir
-from .pocketsphinx import FRAME, HOP, RATE, speech_threshold, split_at_pauses
+from .pocketsphinx import FRAME, RATE, frames_pcm, speech_threshold, split_at_pauses
 
 NOT_WORDS = re.compile(r"^(<.*>|\[.*\])$")  # <s>, <sil>, [NOISE]
 
@@ -33,7 +33,7 @@ def recognize(audio: Audio, progress: Callable[[int, int], None] | None = None) 
         decoder = Decoder(hmm=str(model / "en-us"), lm=str(model / "en-us.lm.bin"),
                           dict=str(model / "cmudict-en-us.dict"), loglevel="FATAL")
         decoder.start_utt()
-        decoder.process_raw(pcm[start * HOP:end * HOP].tobytes(), full_utt=True)
+        decoder.process_raw(frames_pcm(pcm, start, end), full_utt=True)
         decoder.end_utt()
         hypothesis = decoder.hyp()
         if hypothesis is not None:

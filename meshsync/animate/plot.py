@@ -1,4 +1,4 @@
-"""A dope sheet of curves: key mouth channels over time above the word and phone tiers (PNG)."""
+"""A dope sheet of curves: the main mouth channels over time above the word and phone tiers (PNG)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CURVE = (60, 110, 170)
 
 
 def plot_curves(curves: Curves, alignment: Alignment | None, path: Path) -> None:
-    """One row per key channel (0..1), then words and phones when there is an alignment, then seconds."""
+    """One row per channel of CHANNELS (0..1), then words and phones when there is an alignment, then seconds."""
     duration = curves.frames / curves.fps
     width = int(min(MAX_WIDTH, max(800, duration * PIXELS_PER_SECOND)))
     tiers = 2 if alignment is not None else 0

@@ -1,10 +1,10 @@
-"""From ARKit curves to the avatar at hand: its rig profile's own targets, then its morph target weights.
+"""From ARKit curves to the avatar at hand: its rig profile's shapes, then its morph target weights.
 
 An ARKit avatar takes the curves as they are. For a viseme or VRM rig, each frame is solved for the
 non-negative mix of the profile's poses (each defined in ARKit space) that best reproduces the ARKit pose,
-so visemes blend with the same coarticulation instead of switching. The profile's targets then reach the
-meshes by name (with the profile's prefixes, any case) or, for VRM, through the expression binds that the
-file's extension declares.
+so visemes blend with the same coarticulation instead of switching. The profile's shapes then reach the
+meshes' morph targets by name (with the profile's prefixes, any case) or, for VRM, through the expression
+binds that the file's extension declares.
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ from ..errors import UserError
 from ..files import data_dir
 from .profiles import Profile, detect, find_profile, load_profiles, vrm_presets
 
-SHOWN = 8  # target names quoted in an error
+SHOWN = 8  # morph target names quoted in an error
 
 
 @dataclass(frozen=True, eq=False)
 class RigCurves:
-    """Weights of a rig profile's targets per frame, at the curves' frame rate."""
+    """Weights of a rig profile's shapes per frame, at the curves' frame rate."""
 
     profile: Profile
     fps: float
     names: tuple[str, ...]
-    values: np.ndarray  # (frames, targets) float32 in [0, 1]
+    values: np.ndarray  # (frames, shapes) float32 in [0, 1]
 
 
 def choose_profile(avatar: Avatar, rig: str | None = None) -> Profile:
@@ -55,20 +55,20 @@ def choose_profile(avatar: Avatar, rig: str | None = None) -> Profile:
 
 
 def solve(curves: Curves, profile: Profile) -> RigCurves:
-    """The profile's target weights for every frame of the ARKit curves."""
-    shapes, names = arkit_names(), profile.outputs
-    if profile.poses is None:  # the targets are ARKit's own
+    """The profile's shape weights for every frame of the ARKit curves."""
+    arkit, names = arkit_names(), profile.outputs
+    if profile.poses is None:  # the shapes are ARKit's own
         columns = [curves.names.index(name) for name in names]
         return RigCurves(profile, curves.fps, names, curves.values[:, columns].copy())
-    basis = np.zeros((len(shapes), len(names)))
+    basis = np.zeros((len(arkit), len(names)))  # ARKit channels x the profile's shapes
     for j, name in enumerate(names):
         for channel, weight in profile.poses[name].items():
-            basis[shapes.index(channel), j] = weight
+            basis[arkit.index(channel), j] = weight
     from scipy.optimize import nnls  # 0.2 s to import: only rigs with poses need it
 
     used = np.flatnonzero(basis.any(axis=1))  # channels no pose touches cannot be reproduced anyway
-    target = curves.values[:, used].astype(np.float64)
-    values = np.array([nnls(basis[used], row)[0] for row in target]) if len(target) else np.zeros((0, len(names)))
+    wanted = curves.values[:, used].astype(np.float64)
+    values = np.array([nnls(basis[used], row)[0] for row in wanted]) if len(wanted) else np.zeros((0, len(names)))
     values = np.clip(values, 0.0, 1.0)
     if profile.rest in names:
         others = [j for j, name in enumerate(names) if name != profile.rest]
@@ -138,7 +138,7 @@ def _multiply(q: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def morph_weights(rig: RigCurves, avatar: Avatar) -> dict[int, np.ndarray]:
-    """Per mesh node (glTF node index), its morph target weights per frame: (frames, targets) in [0, 1]."""
+    """Per mesh node (glTF node index), its morph target weights per frame: (frames, morph targets) in 0..1."""
     out = {}
     for mesh, matrix in bindings(rig.profile, rig.names, avatar).items():
         out[mesh.node_index] = np.clip(rig.values @ matrix, 0.0, 1.0).astype(np.float32)
@@ -146,7 +146,7 @@ def morph_weights(rig: RigCurves, avatar: Avatar) -> dict[int, np.ndarray]:
 
 
 def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
-    """Per mesh that any target reaches, a (profile targets x morph targets) matrix of factors."""
+    """Per mesh that any of the shapes `names` reaches, a (shapes x morph targets) matrix of factors."""
     if profile.extension is not None:
         return _vrm_bindings(profile, names, avatar)
     out = {}
@@ -161,7 +161,7 @@ def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[M
         for j, name in enumerate(names):
             hits = {lookup[key] for p in profile.prefixes if (key := f"{p}{name}".lower()) in lookup}
             if len(hits) > 1:
-                raise UserError(f"{avatar.path}: mesh {mesh.name!r} has several targets for {name!r} "
+                raise UserError(f"{avatar.path}: mesh {mesh.name!r} has several morph targets for {name!r} "
                                 f"({', '.join(mesh.target_names[i] for i in sorted(hits))}); keep one")
             for index in hits:
                 matrix[j, index] = 1.0
