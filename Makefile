@@ -13,6 +13,7 @@ demo: setup
 	$(VENV)/bin/meshsync render assets/demo.flac --text assets/demo.txt -o demo.mp4
 
 test: setup $(VENV)/.installed-test node_modules/.installed test-voices
+	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest
 
 setup: system-packages $(VENV)/.installed

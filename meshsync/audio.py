@@ -40,7 +40,7 @@ class Audio:
     def duration(self) -> float:
         return len(self.samples) / self.rate
 
-    def resampled(self, rate: int) -> "Audio":
+    def resampled(self, rate: int) -> Audio:
         """The same sound at another rate (soxr, high quality); itself when the rate already matches."""
         if rate == self.rate:
             return self

@@ -10,10 +10,11 @@ transcript, "script.txt"): jobs files read such files beside themselves and hash
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import Field, field, fields
 from pathlib import Path
 from types import NoneType
-from typing import Callable, Mapping, TypeVar, get_args, get_type_hints
+from typing import TypeVar, get_args, get_type_hints
 
 from .errors import UserError
 

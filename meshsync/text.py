@@ -192,7 +192,7 @@ def _token_words(token: str) -> list[str]:
             return spell(match)
     if bare in tables["symbols"]:
         return tables["symbols"][bare].split()
-    if re.search(r"[-/]", bare) or re.search(r"\d", bare) and re.search(r"[^\W\d_]", bare):
+    if re.search(r"[-/]", bare) or (re.search(r"\d", bare) and re.search(r"[^\W\d_]", bare)):
         parts = re.findall(r"\d+|[^\W\d_](?:[^\W\d_]|')*", bare.replace("_", " "))  # well-known, mp3, 24/7
         return [word for part in parts if part != bare for word in _token_words(part)]
     word = re.sub(r"[^\w']", "", bare.lower()).strip("'")

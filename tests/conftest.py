@@ -1,25 +1,66 @@
+"""Fixtures shared by the test files: speech with exact phone timings, the default head, the test avatars
+in other rig conventions, and curves animated once. tests/ and tools/ are on the path (pyproject.toml)."""
+
+from __future__ import annotations
+
 import json
-import sys
 from pathlib import Path
 
+import build_test_avatars
 import pytest
+from cli_helpers import meshsync
+from corpus import SENTENCES, make_clip
 
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))  # the test helpers (gltf_factory, cli_helpers)
-sys.path.insert(0, str(TESTS.parent / "tools"))  # tools/ is not a package
-
-MAP_TEXT = "Mom bought plums and apples. Please pass me the map, Bob."
+from meshsync.align.speech import SpeechOptions, align_speech
+from meshsync.align.textgrid import read_textgrid
+from meshsync.animate import animate
+from meshsync.audio import load_audio
+from meshsync.avatar import load_avatar
+from meshsync.files import default_avatar_path
 
 
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory) -> tuple[Path, Path, list]:
     """An MBROLA sentence full of bilabials (exact phone timings), and meshsync's alignment as a TextGrid."""
-    import make_corpus
-    from cli_helpers import meshsync
-
     folder = tmp_path_factory.mktemp("speech")
-    make_corpus.make_clip(folder, "map", MAP_TEXT, "us2", 175, None)
-    wav, grid = folder / "map.wav", folder / "map.TextGrid"
-    result = meshsync("align", str(wav), "--text", MAP_TEXT, "-o", str(grid), "--quiet")
+    wav, grid = make_clip(folder, "map", SENTENCES["map"]), folder / "map.TextGrid"
+    result = meshsync("align", str(wav), "--text", SENTENCES["map"], "-o", str(grid), "--quiet")
     assert result.returncode == 0, result.stderr
     return wav, grid, json.loads(wav.with_suffix(".json").read_text())["phones"]
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """Every sentence of corpus.SENTENCES, spoken by one voice."""
+    folder = tmp_path_factory.mktemp("clips")
+    return {name: make_clip(folder, name, text) for name, text in SENTENCES.items()}
+
+
+@pytest.fixture(scope="session")
+def aligned(clips):
+    """Each clip's audio and its alignment to the sentence."""
+    out = {}
+    for name, wav in clips.items():
+        audio = load_audio(wav)
+        out[name] = audio, align_speech(audio, SpeechOptions(SENTENCES[name]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def head():
+    """The bundled default head."""
+    return load_avatar(default_avatar_path())
+
+
+@pytest.fixture(scope="session")
+def avatars(tmp_path_factory) -> dict[str, Path]:
+    """The default head (ARKit) and its variants in every other rig convention, by profile name (and jaw)."""
+    return {"arkit": default_avatar_path(), **build_test_avatars.build(tmp_path_factory.mktemp("avatars"))}
+
+
+@pytest.fixture(scope="session")
+def curves(speech):
+    """The speech fixture animated at the default frame rate."""
+    wav, grid, _ = speech
+    audio = load_audio(wav)
+    return animate(audio, read_textgrid(grid, audio.duration))

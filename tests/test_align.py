@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
+from itertools import pairwise
 from pathlib import Path
 
+import make_corpus
 import numpy as np
 import pytest
 import soundfile
+from bench_align import boundary_errors
 from cli_helpers import assert_one_line_error, meshsync
+from corpus import SENTENCES, make_clip, truth
 
 from meshsync.align import SILENCE, UNKNOWN
 from meshsync.align.pocketsphinx import align, split_at_pauses
@@ -17,18 +20,13 @@ from meshsync.align.textgrid import read_textgrid, write_textgrid
 from meshsync.audio import frame_energy, load_audio
 from meshsync.text import normalize, pronounce
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
-sys.path.insert(0, str(TOOLS))
-import make_corpus  # noqa: E402  (tools/ is not a package)
-from bench_align import boundary_errors  # noqa: E402
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SENTENCE = "Maybe the baby will sleep better by the window."
+SENTENCE = SENTENCES["baby"]
 
 
-def synthesise(folder: Path, name: str, text: str, voice: str = "us1", snr: float | None = None) -> Path:
-    make_corpus.make_clip(folder, name, text, voice, 175, snr)
-    return folder / f"{name}.wav"
+def synthesise(folder: Path, name: str, text: str, snr: float | None = None) -> Path:
+    """A clip in MBROLA's us1 voice (the animation tests speak us2)."""
+    return make_clip(folder, name, text, "us1", snr)
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +34,15 @@ def clip(tmp_path_factory) -> Path:
     return synthesise(tmp_path_factory.mktemp("speech"), "baby", SENTENCE)
 
 
-def truth(wav: Path) -> list:
-    return json.loads(wav.with_suffix(".json").read_text())["phones"]
+def true_phones(wav: Path) -> list[tuple[str, float, float]]:
+    return [(p.label, p.start, p.end) for p in truth(wav)]
 
 
 def test_mbrola_sentence_aligns_within_50_ms_at_every_boundary(clip):
     alignment = align(load_audio(clip), pronounce(normalize(SENTENCE)))
     aligned = [(p.label, p.start, p.end) for p in alignment.phones]
-    errors = boundary_errors(truth(clip), aligned)
-    spoken = [p for p in truth(clip) if p[0] != SILENCE]
+    errors = boundary_errors(true_phones(clip), aligned)
+    spoken = [p for p in true_phones(clip) if p[0] != SILENCE]
     assert len(errors) >= len(spoken) + 1  # every phone matched: each start, and the end of the last
     assert max(errors) <= 0.050, max(errors)
     assert [w.label for w in alignment.words] == normalize(SENTENCE)
@@ -55,8 +53,8 @@ def test_phones_tile_the_clip(clip):
     alignment = align(load_audio(clip), pronounce(normalize(SENTENCE)))
     phones = alignment.phones
     assert phones[0].start == 0 and abs(phones[-1].end - alignment.duration) < 1e-6
-    assert all(abs(a.end - b.start) < 1e-6 for a, b in zip(phones, phones[1:]))
-    assert not any(a.label == b.label == SILENCE for a, b in zip(phones, phones[1:]))
+    assert all(abs(a.end - b.start) < 1e-6 for a, b in pairwise(phones))
+    assert not any(a.label == b.label == SILENCE for a, b in pairwise(phones))
 
 
 def test_unknown_words_align_and_are_reported(tmp_path):
@@ -65,14 +63,14 @@ def test_unknown_words_align_and_are_reported(tmp_path):
     alignment = align(load_audio(wav), pronounce(normalize(text)))
     assert set(alignment.guessed) == {"kubernetes", "pytorch", "zorblax"}
     assert [w.label for w in alignment.words] == normalize(text)
-    errors = boundary_errors(truth(wav), [(p.label, p.start, p.end) for p in alignment.phones])
+    errors = boundary_errors(true_phones(wav), [(p.label, p.start, p.end) for p in alignment.phones])
     assert np.median(errors) < 0.02 and alignment.unreliable == ()
 
 
 def test_noisy_speech_still_aligns(tmp_path):
     wav = synthesise(tmp_path, "noisy", SENTENCE, snr=10)
     alignment = align(load_audio(wav), pronounce(normalize(SENTENCE)))
-    errors = np.array(boundary_errors(truth(wav), [(p.label, p.start, p.end) for p in alignment.phones]))
+    errors = np.array(boundary_errors(true_phones(wav), [(p.label, p.start, p.end) for p in alignment.phones]))
     assert np.mean(errors <= 0.05) >= 0.9 and alignment.unreliable == ()
 
 
@@ -151,7 +149,7 @@ def test_cli_writes_json_textgrid_and_plot_deterministically(clip, tmp_path):
     assert outputs[0] == outputs[1]
     data = json.loads(outputs[0])
     assert {"words", "phones", "confidence", "unreliable", "duration"} <= set(data)
-    assert all(p["label"] == SILENCE or p["label"].isalpha() and p["label"].isupper() for p in data["phones"])
+    assert all(p["label"] == SILENCE or (p["label"].isalpha() and p["label"].isupper()) for p in data["phones"])
     grid = tmp_path / "c.TextGrid"
     assert meshsync("align", str(clip), "--text", SENTENCE, "-o", str(grid)).returncode == 0
     back = meshsync("align", str(clip), "--alignment", str(grid), "-o", str(tmp_path / "d.json"))
@@ -180,5 +178,5 @@ def test_textgrid_without_a_phones_tier_names_what_it_found(tmp_path):
     path.write_text(text)
     from meshsync.errors import UserError
 
-    with pytest.raises(UserError, match="no 'phones' interval tier.*words, tones"):
+    with pytest.raises(UserError, match=r"no 'phones' interval tier.*words, tones"):
         read_textgrid(path)

@@ -3,66 +3,25 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, meshsync
+from corpus import SENTENCES, truth
 
-from meshsync.align import Alignment, Segment
 from meshsync.align.speech import SpeechOptions, align_speech
 from meshsync.animate import AnimationOptions, Curves, animate
-from meshsync.channels import ROTATIONS, arkit_names
 from meshsync.audio import Audio, load_audio
-from meshsync.avatar import load_avatar
-from meshsync.eval import CLOSED, evaluate, jitter, measure, sync_lag
-from meshsync.export.livelink import columns, timecode
-from meshsync.features import speech_features
-from meshsync.files import default_avatar_path
-
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
-sys.path.insert(0, str(TOOLS))
-import make_corpus  # noqa: E402  (tools/ is not a package)
-
-SENTENCES = {
-    "baby": "Maybe the baby will sleep better by the window.",
-    "map": "Mom bought plums and apples. Please pass me the map, Bob.",
-    "five": "Five very fine violins were found in the village.",
-}
+from meshsync.channels import ROTATIONS, arkit_names
+from meshsync.eval import CLOSED, evaluate, measure
+from meshsync.export.livelink import columns
 
 
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("speech")
-    for name, text in SENTENCES.items():
-        make_corpus.make_clip(folder, name, text, "us2", 175, None)
-    return {name: folder / f"{name}.wav" for name in SENTENCES}
-
-
-@pytest.fixture(scope="module")
-def avatar():
-    return load_avatar(default_avatar_path())
-
-
-def truth(wav: Path) -> list[Segment]:
-    return [Segment(*p) for p in json.loads(wav.with_suffix(".json").read_text())["phones"]]
-
-
-@pytest.fixture(scope="module")
-def aligned(clips) -> dict[str, tuple[Audio, Alignment]]:
-    out = {}
-    for name, wav in clips.items():
-        audio = load_audio(wav)
-        out[name] = audio, align_speech(audio, SpeechOptions(SENTENCES[name]))
-    return out
-
-
-def test_text_aligned_closes_on_every_bilabial_rests_in_silence_and_leads_the_sound(clips, aligned, avatar):
+def test_text_aligned_closes_on_every_bilabial_rests_in_silence_and_leads_the_sound(clips, aligned, head):
     tested = {"closure": 0, "labiodental": 0, "rest": 0}
     for name, (audio, alignment) in aligned.items():
-        scores = evaluate(animate(audio, alignment), truth(clips[name]), avatar)
+        scores = evaluate(animate(audio, alignment), truth(clips[name]), head)
         for metric in tested:
             passed, total = getattr(scores, metric)
             assert passed == total, (name, scores.misses)
@@ -87,36 +46,23 @@ def test_curves_shape_and_channels(aligned):
 
 
 @pytest.mark.parametrize("fps", [24, 25, 100])
-def test_closure_holds_at_any_frame_rate(clips, aligned, avatar, fps):
+def test_closure_holds_at_any_frame_rate(clips, aligned, head, fps):
     audio, alignment = aligned["map"]
-    scores = evaluate(animate(audio, alignment, AnimationOptions(fps=fps)), truth(clips["map"]), avatar)
+    scores = evaluate(animate(audio, alignment, AnimationOptions(fps=fps)), truth(clips["map"]), head)
     assert scores.closure[0] == scores.closure[1], scores.misses
 
 
 def test_same_input_gives_identical_curves(aligned):
     audio, alignment = aligned["five"]
     for method in ("rules", "network"):
-        first, second = animate(audio, alignment, AnimationOptions(method=method)), animate(audio, alignment, AnimationOptions(method=method))
+        options = AnimationOptions(method=method)
+        first, second = animate(audio, alignment, options), animate(audio, alignment, options)
         assert first.values.tobytes() == second.values.tobytes()
     first, second = animate(audio, None), animate(audio, None)
     assert first.values.tobytes() == second.values.tobytes()
 
 
-def test_audio_only_network_rests_in_pauses_keeps_sync_and_closes_some_bilabials(clips, avatar):
-    """Without a transcript. Its bilabial closure on unseen voices (48 % on the benchmark) is below the
-    issue's 90 % target: this checks what it does today, so a worse model fails."""
-    closure, rest = [0, 0], [0, 0]
-    for name, wav in clips.items():
-        scores = evaluate(animate(load_audio(wav)), truth(wav), avatar)
-        for total, counts in ((closure, scores.closure), (rest, scores.rest)):
-            total[0] += counts[0]
-            total[1] += counts[1]
-        assert -40 <= scores.lags[0] <= 40, (name, scores.lags)
-    assert rest[0] == rest[1] >= 6, rest
-    assert closure[0] >= 0.45 * closure[1], closure
-
-
-def test_unreliable_stretches_fall_back_to_listening(clips, aligned, avatar):
+def test_unreliable_stretches_fall_back_to_listening(clips, aligned, head):
     audio, _ = aligned["map"]
     partial = align_speech(audio, SpeechOptions("Mom bought plums and apples."))  # the second sentence is missing
     assert partial.unreliable
@@ -125,7 +71,7 @@ def test_unreliable_stretches_fall_back_to_listening(clips, aligned, avatar):
     spliced = animate(audio, partial)
     inside = (spliced.times > start + 0.1) & (spliced.times < end - 0.1)
     assert not np.array_equal(spliced.values[inside], rules_only.values[inside])
-    gap = measure(spliced, avatar).gap[inside]
+    gap = measure(spliced, head).gap[inside]
     assert gap.max() > 5 and gap.min() <= CLOSED  # the mouth talks there, and closes on "please", "map", "Bob"
 
 
@@ -141,30 +87,6 @@ def test_louder_speech_opens_the_jaw_further(aligned):
     louder = animate(Audio(np.clip(loud_end, -1, 1), audio.rate), alignment).channel("jawOpen")
     second = slice(round(len(jaw) * 0.55), None)
     assert louder[second].sum() > jaw[second].sum() * 1.05
-
-
-def test_metrics_detect_late_mouth_and_chatter(clips, aligned, avatar):
-    audio, alignment = aligned["baby"]
-    curves = animate(audio, alignment)
-    gap = measure(curves, avatar).gap
-    phones = truth(clips["baby"])
-    on_time = sync_lag(gap, phones, curves.fps)
-    late = sync_lag(np.concatenate([np.full(6, gap[0]), gap[:-6]]), phones, curves.fps)
-    assert late - on_time == pytest.approx(100.0, abs=5.0)  # six frames at 60 fps
-    noisy = gap + np.random.default_rng(0).uniform(-0.3, 0.3, len(gap))
-    assert jitter(gap, curves.fps) < 0.5 < jitter(noisy, curves.fps)
-    assert (gap <= CLOSED).any() and (gap > 5).any()
-
-
-def test_features_find_the_pitch_of_a_tone():
-    rate = 16000
-    t = np.arange(rate) / rate
-    tone = Audio((0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32), rate)
-    features = speech_features(tone)
-    middle = features.pitch[10:-10]
-    assert features.frames == 101 and features.mel.shape == (101, 40)
-    assert np.all(np.abs(middle - 150) < 3), middle[:5]
-    assert features.rows().shape == (101, 43)
 
 
 def test_cli_writes_live_link_csv_json_and_dope_sheet(clips, tmp_path):
@@ -189,7 +111,7 @@ def test_cli_writes_live_link_csv_json_and_dope_sheet(clips, tmp_path):
     assert data["names"][:1] == ["browDownLeft"] and data["alignment"] is None
 
 
-def test_cli_without_transcript_recognises_the_words_and_closes_the_lips(clips, avatar, tmp_path):
+def test_cli_without_transcript_recognises_the_words_and_closes_the_lips(clips, head, tmp_path):
     closure = [0, 0]
     for name, wav in clips.items():
         out = tmp_path / f"{name}.json"
@@ -200,7 +122,7 @@ def test_cli_without_transcript_recognises_the_words_and_closes_the_lips(clips, 
         assert data["mode"] == "audio-only, recognised words" and data["method"] == "rules"
         assert len(data["alignment"]["words"]) >= 4
         curves = Curves(data["fps"], tuple(data["names"]), np.array(data["values"], dtype=np.float32))
-        scores = evaluate(curves, truth(wav), avatar)
+        scores = evaluate(curves, truth(wav), head)
         closure[0] += scores.closure[0]
         closure[1] += scores.closure[1]
         assert -80 <= scores.lags[0] <= 10, (name, scores.lags)
@@ -214,13 +136,6 @@ def test_cli_files_are_byte_identical_across_runs(clips, tmp_path):
         for out in outputs:
             assert meshsync("animate", str(wav), "--text", SENTENCES["five"], "-o", str(out)).returncode == 0
         assert outputs[0].read_bytes() == outputs[1].read_bytes()
-
-
-def test_timecode_rolls_over_seconds_minutes_and_hours():
-    assert timecode(0, 60) == "00:00:00:00.000"
-    assert timecode(59, 60) == "00:00:00:59.000"
-    assert timecode(60 * 61 + 3, 60) == "00:01:01:03.000"
-    assert timecode(30 * 3600, 30) == "01:00:00:00.000"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -119,7 +119,7 @@ def test_video_without_sound_is_a_clear_error(tmp_path):
 
 def test_too_long_audio_is_refused_before_decoding(tmp_path, wav, monkeypatch):
     monkeypatch.setattr(audio_module, "MAX_SECONDS", 0.5)
-    with pytest.raises(AudioError, match="too long.*split"):
+    with pytest.raises(AudioError, match=r"too long.*split"):
         load_audio(wav)
 
 

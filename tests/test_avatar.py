@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from consumers import glb_parts
 from gltf_factory import (
     LIFT,
     POSITIONS,
@@ -148,7 +149,7 @@ def test_vertex_index_out_of_range(tmp_path):
 def test_symlink_out_of_the_folder_is_refused(tmp_path):
     folder = _outside_secret(tmp_path)
     (folder / "link.bin").symlink_to(tmp_path / "secret.bin")
-    doc, blob = quad_document()
+    doc, _ = quad_document()
     doc["buffers"][0]["uri"] = "link.bin"
     (folder / "bad.gltf").write_text(json.dumps(doc))
     with pytest.raises(GltfError, match="outside the avatar's folder"):
@@ -212,14 +213,7 @@ def test_nothing_outside_the_folder_is_opened(tmp_path):
 
 def test_skin_naming_a_missing_joint(tmp_path):
     path = skinned_quad_glb(tmp_path / "skinned.glb", bind_pose=False)
-    doc, blob = _read_glb(path)
+    doc, blob = glb_parts(path)
     doc["skins"][0]["joints"] = [1]
     with pytest.raises(GltfError, match="names joint 1; the skin has 1"):
         load_avatar(write_glb(tmp_path / "bad.glb", doc, blob))
-
-
-def _read_glb(path: Path) -> tuple[dict, bytes]:
-    data = path.read_bytes()
-    length = int.from_bytes(data[12:16], "little")
-    doc = json.loads(data[20:20 + length])
-    return doc, data[20 + length + 8:]

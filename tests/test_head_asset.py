@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import build_head
 import numpy as np
 import pytest
 
@@ -18,13 +19,6 @@ from meshsync.render import Renderer
 from meshsync.render.sheet import SHEET_POSES
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-import build_head  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def head():
-    return load_avatar(default_avatar_path())
 
 
 @pytest.fixture(scope="module")

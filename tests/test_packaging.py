@@ -16,8 +16,8 @@ def test_installed_package_works_from_another_folder(tmp_path):
                     str(REPO)], check=True, capture_output=True)
     for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
                  "render/shaders/mesh.frag", "render/shaders/background.frag", "render/cameras.toml",
-                 "visemes.toml", "export/rhubarb.toml", "animate/motion.toml", "export/livelink.toml", "assets/demo.flac",
-                 "assets/demo.txt"):
+                 "visemes.toml", "export/rhubarb.toml", "animate/motion.toml", "export/livelink.toml",
+                 "assets/demo.flac", "assets/demo.txt"):
         assert (target / "meshsync" / name).is_file(), name
     script = (
         "import meshsync, sys\n"

@@ -1,23 +1,22 @@
-"""meshsync.render on the default head and on a textured quad: determinism, mouth interior, textures, AA."""
+"""meshsync.render on the default head and on a textured quad: determinism, mouth interior, textures, AA, a
+jaw bone, and the pose sheet (`meshsync poses`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from cli_helpers import meshsync
 from gltf_factory import quad_glb
+from PIL import Image
 
 from meshsync.avatar import load_avatar
 from meshsync.errors import UserError
 from meshsync.eval import mouth_box as eval_mouth_box
-from meshsync.files import default_avatar_path
 from meshsync.render import Camera, Renderer
+from meshsync.render.sheet import COLUMNS, LABEL_HEIGHT, SHEET_POSES
+from meshsync.rig import jaw_joint, joint_moves
 
 WIDTH, HEIGHT = 640, 480
-
-
-@pytest.fixture(scope="module")
-def head():
-    return load_avatar(default_avatar_path())
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +94,38 @@ def test_supersampling_softens_edges_only(head):
 def test_bad_sizes_are_user_errors(head, size, aa):
     with pytest.raises(UserError):
         Renderer(head, *size, aa=aa)
+
+
+def test_poses_writes_a_labelled_sheet(tmp_path):
+    out = tmp_path / "poses.png"
+    result = meshsync("poses", "-o", str(out), "--aa", "1")
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        rows = -(-len(SHEET_POSES) // COLUMNS)
+        assert image.size == (COLUMNS * 360, rows * (400 + LABEL_HEIGHT))
+        # every cell shows a head: skin-coloured pixels in the middle of each cell
+        pixels = image.convert("RGB")
+        for k in range(len(SHEET_POSES)):
+            x, y = (k % COLUMNS) * 360 + 180, (k // COLUMNS) * (400 + LABEL_HEIGHT) + 200
+            r, g, b = pixels.getpixel((x, y))
+            assert r > g > b and r > 120, (k, (r, g, b))
+    assert [p.name for p in tmp_path.iterdir()] == ["poses.png"]  # no temporary file left behind
+
+
+def test_poses_on_an_avatar_without_arkit_names_marks_them(tmp_path):
+    out = tmp_path / "quad.png"
+    result = meshsync("poses", "--avatar", str(quad_glb(tmp_path / "quad.glb")), "-o", str(out), "--aa", "1")
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
+def test_renderer_turns_a_jaw_bone_and_what_it_carries(avatars):
+    avatar = load_avatar(avatars["jaw"])
+    jaw = jaw_joint(avatar)
+    assert jaw is not None and jaw.name == "Jaw"
+    with Renderer(avatar, 320, 180) as renderer:
+        rest = renderer.render({}).astype(int)
+        opened = renderer.render_rgba({}, None, None, joint_moves(avatar, jaw, np.radians(15)))[:, :, :3].astype(int)
+    chin, eyes = (slice(138, 165), slice(140, 181)), (slice(60, 90), slice(120, 200))
+    assert np.abs(opened[chin] - rest[chin]).mean() > 5  # the chin dropped: skin weighted to the jaw moved
+    assert np.abs(opened[eyes] - rest[eyes]).max() <= 4  # the upper face did not

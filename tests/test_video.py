@@ -226,3 +226,19 @@ def test_file_size_limit_mid_render_leaves_no_partial_file(speech, tmp_path):
                              "-o", str(out), "--quiet"], capture_output=True, text=True, preexec_fn=limit_file_size)
     assert_one_line_error(result, "cannot write", "file too large")
     assert not no_files(tmp_path, set())
+
+
+@pytest.mark.parametrize("name", ["vrm1", "jaw"])
+def test_render_opens_the_mouth_of_vrm_and_jaw_bone_avatars(speech, avatars, tmp_path, name):
+    from PIL import Image
+
+    wav, grid, phones = speech
+    vowel = max((p for p in phones if p[0] == "AA"), key=lambda p: p[2] - p[1])
+    frame = round((vowel[1] + vowel[2]) / 2 * 30)
+    result = meshsync("render", str(wav), "--alignment", str(grid), "--avatar", str(avatars[name]), "--still",
+                      "--size", "320x180", "--frames", f"0-{frame}", "-o", str(tmp_path / "f_%03d.png"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    rest, open_mouth = (np.asarray(Image.open(tmp_path / f"f_{i:03d}.png")).astype(int) for i in (0, frame))
+    lower_face = (slice(90, 150), slice(130, 190))
+    # The aa expression (VRM), or the jaw joint turned by jawOpen, opened the mouth.
+    assert np.abs(open_mouth[lower_face] - rest[lower_face]).max() > 60

@@ -102,13 +102,13 @@ def bench_long(corpus: Path) -> None:
                                   "-o", str(out), "--quiet"])
         peak = 0
 
-        def sample() -> None:
+        def sample(child: subprocess.Popen) -> None:
             nonlocal peak
             while child.poll() is None:
                 peak = max(peak, peak_rss_of_tree(child.pid))
                 time.sleep(0.05)
 
-        sampler = threading.Thread(target=sample)
+        sampler = threading.Thread(target=sample, args=(child,))
         sampler.start()
         child.wait()
         sampler.join()

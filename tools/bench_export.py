@@ -11,28 +11,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
-import build_test_avatars  # noqa: E402
-import make_corpus  # noqa: E402
+import build_test_avatars
+import make_corpus
 
-from meshsync.align.speech import SpeechOptions, align_speech  # noqa: E402
-from meshsync.animate import animate  # noqa: E402
-from meshsync.audio import load_audio  # noqa: E402
-from meshsync.avatar import load_avatar  # noqa: E402
-from meshsync.export.cues import write_cues  # noqa: E402
-from meshsync.export.gltf import write_gltf  # noqa: E402
-from meshsync.export.usd import write_usd  # noqa: E402
-from meshsync.files import default_avatar_path  # noqa: E402
-from meshsync.rig import choose_profile, morph_weights, solve  # noqa: E402
+from meshsync.align.speech import SpeechOptions, align_speech
+from meshsync.animate import animate
+from meshsync.audio import load_audio
+from meshsync.avatar import load_avatar
+from meshsync.export.cues import write_cues
+from meshsync.export.gltf import write_gltf
+from meshsync.export.usd import write_usd
+from meshsync.files import default_avatar_path
+from meshsync.rig import choose_profile, morph_weights, solve
 
 RIGS = (("arkit", None), ("readyplayerme", "readyplayerme"), ("vrm1", None), ("vrm0", None))
+
+
+def retarget(curves, profile, avatar) -> dict:
+    return morph_weights(solve(curves, profile), avatar)
 
 
 def timed(function, *args):
@@ -60,7 +60,7 @@ def main() -> None:
         for name, rig in RIGS:
             avatar = load_avatar(avatars[name])
             profile = choose_profile(avatar, rig)
-            weights, solving = timed(lambda: morph_weights(solve(curves, profile), avatar))
+            weights, solving = timed(retarget, curves, profile, avatar)
             report, writing = timed(write_gltf, avatar, weights, curves.fps, folder / f"{name}.glb")
             print(f"{profile.name:>14} {solving:>8.2f} {writing:>7.2f} {report.keys / report.frames:>10.0%} "
                   f"{report.animation_bytes / 1000:>13.0f} {report.full_bytes / report.animation_bytes:>10.1f}")

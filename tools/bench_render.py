@@ -18,6 +18,7 @@ minus the lead the curves intend. Then the peak RSS of a 10 s and a `--long` cli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -28,19 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
-from meshsync.align import Segment  # noqa: E402
-from meshsync.align.textgrid import read_textgrid  # noqa: E402
-from meshsync.animate import AnimationOptions, animate  # noqa: E402
-from meshsync.audio import load_audio  # noqa: E402
-from meshsync.avatar import load_avatar  # noqa: E402
-from meshsync.eval import measure, mouth_box, open_mouth_pixels, sync_lag  # noqa: E402
-from meshsync.files import default_avatar_path  # noqa: E402
-from meshsync.render import Renderer, frame_face  # noqa: E402
-from meshsync.render.ffmpeg import ffmpeg_exe  # noqa: E402
+from meshsync.align import Segment
+from meshsync.align.textgrid import read_textgrid
+from meshsync.animate import AnimationOptions, animate
+from meshsync.audio import load_audio
+from meshsync.avatar import load_avatar
+from meshsync.eval import measure, mouth_box, open_mouth_pixels, sync_lag
+from meshsync.files import default_avatar_path
+from meshsync.render import Renderer, frame_face
+from meshsync.render.ffmpeg import ffmpeg_exe
 
+ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(640, 480), (1280, 720), (1920, 1080)]
 AA_FACTORS = [1.0, 1.5]
 VIDEO_SIZES = [(1280, 720), (1920, 1080)]
@@ -120,10 +119,8 @@ def _tree(pid: int) -> list[int]:
         current = queue.pop(0)
         found.append(current)
         for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
+            with contextlib.suppress(OSError):
                 queue += [int(child) for child in task.read_text().split()]
-            except OSError:
-                pass
     return found
 
 

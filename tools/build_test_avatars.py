@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from meshsync.avatar import load_avatar  # noqa: E402
-from meshsync.files import atomic_output, default_avatar_path  # noqa: E402
-from meshsync.gltf import ARRAY_BUFFER, FLOAT, UNSIGNED_BYTE, Document, merged  # noqa: E402
-from meshsync.rig import find_profile  # noqa: E402
+from meshsync.avatar import load_avatar
+from meshsync.files import atomic_output, default_avatar_path
+from meshsync.gltf import ARRAY_BUFFER, FLOAT, UNSIGNED_BYTE, Document, merged
+from meshsync.rig import find_profile
 
 VROID = {"aa": "Fcl_MTH_A", "ih": "Fcl_MTH_I", "ou": "Fcl_MTH_U", "ee": "Fcl_MTH_E", "oh": "Fcl_MTH_O"}
 VRM0_PRESETS = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o"}

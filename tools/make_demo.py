@@ -9,15 +9,12 @@ short pause: real recorded speech with p/b/m, f/v and rounded vowels in nine sec
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asterisk import prompts, wav  # noqa: E402
+from asterisk import prompts, wav
 
 PROMPTS = ("vm-newuser", "demo-thanks")
 PAUSE = 0.4  # s of silence between the prompts

@@ -9,7 +9,7 @@ flat however long the recording is.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..audio import Audio, frame_energy
 from ..errors import UserError

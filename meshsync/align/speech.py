@@ -4,9 +4,9 @@ and one for speech as every command that animates takes it (a file, with a trans
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from ..audio import Audio, load_audio
 from ..errors import UserError

@@ -33,7 +33,7 @@ from .smooth import gaussian
 METHODS = ("rules", "network")
 CURVES_FPS = 60.0  # the frame rate of curve exports (Live Link Face records at 60)
 
-__all__ = ["AnimationOptions", "Curves", "animate", "check_fps", "resolve_method", "CURVES_FPS", "METHODS"]
+__all__ = ["CURVES_FPS", "METHODS", "AnimationOptions", "Curves", "animate", "check_fps", "resolve_method"]
 
 
 def check_fps(fps: float) -> None:

@@ -68,7 +68,7 @@ def _hold(values: np.ndarray, times: np.ndarray, pose: np.ndarray, channels: np.
     """Blend `channels` of `values` toward `pose`: fully over [start, end], with cosine ramps either side."""
     lo, hi = np.searchsorted(times, [start, end], side="left")
     if hi <= lo:  # no frame inside the window: the nearest frame to its middle holds the pose
-        lo = min(int(round((start + end) / 2 * _rate(times))), len(times) - 1)
+        lo = min(round((start + end) / 2 * _rate(times)), len(times) - 1)
         hi = lo + 1
         start, end = times[lo], times[lo]
     a, b = np.searchsorted(times, [start - attack, end + release])

@@ -6,8 +6,8 @@ import numpy as np
 
 from ..audio import Audio, frame_energy
 from ..features import HOP
-from .smooth import gaussian
 from ..visemes import Table
+from .smooth import gaussian
 
 SMOOTHING = 0.06  # s: loudness at the scale of syllables, not of pitch periods
 SPEECH_RANGE = 35.0  # dB below the loud end of the clip that still counts as speech

@@ -8,17 +8,17 @@ the same motion. Amounts and timings are data in motion.toml.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
 from ..audio import Audio
-from ..features import HOP, speech_features
 from ..channels import channel_names
+from ..features import HOP, speech_features
 from .smooth import gaussian
 
 SPEECH_RANGE = 30.0  # dB: frames within this of the clip's loud end count as speech
@@ -29,8 +29,11 @@ EYE_CHANNELS = {  # (yaw channel, pitch channel, gaze targets for +yaw, -yaw) pe
 }
 
 
+MOTION = Path(__file__).with_name("motion.toml")
+
+
 @cache
-def load_motion(path: Path = Path(__file__).with_name("motion.toml")) -> Mapping[str, Mapping]:
+def load_motion(path: Path = MOTION) -> Mapping[str, Mapping]:
     with path.open("rb") as f:
         return MappingProxyType(tomllib.load(f))
 

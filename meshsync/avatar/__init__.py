@@ -14,8 +14,19 @@ from ..gltf import Document, GltfError, reading
 from .reader import Reader
 from .scene import LANDMARK_NAMES, LANDMARKS_KEY, Avatar, Geometry, Joint, Material, Mesh, Primitive, vertex_normals
 
-__all__ = ["LANDMARK_NAMES", "LANDMARKS_KEY", "Avatar", "Geometry", "GltfError", "Joint", "Material", "Mesh",
-           "Primitive", "load_avatar", "vertex_normals"]
+__all__ = [
+    "LANDMARKS_KEY",
+    "LANDMARK_NAMES",
+    "Avatar",
+    "Geometry",
+    "GltfError",
+    "Joint",
+    "Material",
+    "Mesh",
+    "Primitive",
+    "load_avatar",
+    "vertex_normals",
+]
 
 
 def load_avatar(path: str | Path) -> Avatar:

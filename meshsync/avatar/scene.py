@@ -3,9 +3,9 @@ morph targets, materials, skeleton joints and landmarks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -37,7 +37,7 @@ class JobRecord:
     finished: str = ""  # UTC, ISO 8601
 
     def finish(self) -> JobRecord:
-        self.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.finished = datetime.now(UTC).isoformat(timespec="seconds")
         return self
 
 

@@ -3,9 +3,9 @@ stage's options."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..align import Alignment
 from ..animate import Curves

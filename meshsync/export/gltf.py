@@ -17,7 +17,7 @@ import numpy as np
 from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output
-from ..gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, Writer, merged, reading
+from ..gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, merged, reading
 from ..rig import JawTrack, jaw_track, morph_weights, solve
 from .base import Export, Format
 from .keyframes import DEFAULT_TOLERANCE, check_tolerance, reduce_keys

@@ -81,7 +81,7 @@ class FramePipe:
             stderr = b"".join(self._stderr).decode("utf-8", "replace")
             raise UserError(f"cannot write {self.target}: {ffmpeg_reason(stderr, code)}")
 
-    def __enter__(self) -> "FramePipe":
+    def __enter__(self) -> FramePipe:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:

@@ -8,9 +8,9 @@ read-back path on Mesa, where RGB costs a conversion.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Mapping
 
 import moderngl
 import numpy as np
@@ -273,7 +273,7 @@ class Renderer:
     def release(self) -> None:
         self.ctx.release()
 
-    def __enter__(self) -> "Renderer":
+    def __enter__(self) -> Renderer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,7 @@ from ..avatar import Avatar, Joint, load_avatar
 from ..files import default_avatar_path
 from ..options import option
 from .profiles import Match, Profile, detect, find_profile, load_profiles
-from .retarget import (JawTrack, RigCurves, choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights,
-                       solve)
+from .retarget import JawTrack, RigCurves, choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
 
 __all__ = ["JawTrack", "Match", "Profile", "Rig", "RigCurves", "RigOptions", "choose_profile", "detect",
            "find_profile", "jaw_joint", "jaw_track", "joint_moves", "load_profiles", "morph_weights", "solve"]

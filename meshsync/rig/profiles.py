@@ -5,11 +5,11 @@ profiles an avatar follows."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from ..avatar import Avatar
 from ..errors import UserError

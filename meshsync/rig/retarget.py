@@ -16,8 +16,8 @@ from functools import cache
 import numpy as np
 
 from ..animate import Curves
-from ..channels import arkit_names
 from ..avatar import Avatar, Joint, Mesh
+from ..channels import arkit_names
 from ..errors import UserError
 from ..files import data_dir
 from .profiles import Profile, detect, find_profile, load_profiles, vrm_presets
@@ -97,7 +97,7 @@ def joint_moves(avatar: Avatar, joint: Joint, angle: float) -> dict[int, np.ndar
     for k, other in enumerate(avatar.joints):  # parents come before their children
         if other.parent in below:
             below.add(k)
-    return {k: move for k in below}
+    return dict.fromkeys(below, move)
 
 
 def jaw_joint(avatar: Avatar, bone: str | None = None) -> Joint | None:

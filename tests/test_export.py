@@ -1,76 +1,26 @@
-"""Exports for engines and DCC tools, checked by real consumers: the Khronos glTF validator, Blender's own
-glTF importer (bpy), and OpenUSD; rig profiles on avatars built from the default head by
-tools/build_test_avatars.py."""
+"""meshsync.export: every format for engines and DCC tools, checked by real consumers: the Khronos glTF
+validator, Blender's own glTF importer (bpy), and OpenUSD; on the test avatars of every rig convention."""
 
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 import sys
-from pathlib import Path
 
-import build_test_avatars
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, meshsync
+from consumers import glb_animation, glb_parts, validate
 from gltf_factory import quad_glb
 
-from meshsync.align.textgrid import read_textgrid
-from meshsync.animate import animate
-from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
 from meshsync.export.keyframes import reduce_keys
-from meshsync.files import default_avatar_path
+from meshsync.export.livelink import timecode
 from meshsync.rig import choose_profile, morph_weights, solve
 
-REPO = Path(__file__).resolve().parent.parent
 BOUND = 0.005
 # VRM 0.x's extension is named "VRM", which breaks glTF's naming rule: the validator warns about every such file.
 ALLOWED_WARNINGS = {"vrm0": {"INVALID_EXTENSION_NAME_FORMAT"}}
-NORMALISED = {5121: ("u1", 255), 5123: ("<u2", 65535)}
-
-
-@pytest.fixture(scope="module")
-def avatars(tmp_path_factory) -> dict[str, Path]:
-    return {"arkit": default_avatar_path(), **build_test_avatars.build(tmp_path_factory.mktemp("avatars"))}
-
-
-@pytest.fixture(scope="module")
-def curves(speech):
-    wav, grid, _ = speech
-    audio = load_audio(wav)
-    return animate(audio, read_textgrid(grid, audio.duration))
-
-
-def validate(path: Path) -> dict:
-    result = subprocess.run(["node", str(REPO / "tools" / "validate_gltf.mjs"), str(path)], capture_output=True,
-                            text=True, cwd=REPO)
-    return json.loads(result.stdout)["issues"]
-
-
-def glb_animation(path: Path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Per animated node, the key times and the weights (keys, targets), decoded from the GLB."""
-    data = path.read_bytes()
-    json_length = struct.unpack_from("<I", data, 12)[0]
-    doc = json.loads(data[20:20 + json_length])
-    blob = data[20 + json_length + 8:]
-
-    def read(index: int) -> np.ndarray:
-        accessor = doc["accessors"][index]
-        view = doc["bufferViews"][accessor["bufferView"]]
-        dtype, top = NORMALISED.get(accessor["componentType"], ("<f4", 0))
-        raw = np.frombuffer(blob, dtype, accessor["count"], view.get("byteOffset", 0) + accessor.get("byteOffset", 0))
-        return raw / top if top else raw.astype(np.float64)
-
-    animation = next(a for a in doc["animations"] if a["name"] == "meshsync")
-    out = {}
-    for channel in animation["channels"]:
-        sampler = animation["samplers"][channel["sampler"]]
-        assert channel["target"]["path"] == "weights" and sampler["interpolation"] == "LINEAR"
-        times, values = read(sampler["input"]), read(sampler["output"])
-        out[channel["target"]["node"]] = times, values.reshape(len(times), -1)
-    return out
 
 
 @pytest.mark.parametrize("name, rig", [("arkit", None), ("readyplayerme", "readyplayerme"), ("oculus", "oculus"),
@@ -144,47 +94,6 @@ def test_blender_imports_the_shape_key_animation(speech, avatars, curves, tmp_pa
     assert set(imported) == set(names)
     for index, target in enumerate(names):
         assert np.abs(np.array(imported[target]) - expected[frames, index]).max() <= 0.01, target
-
-
-def test_inspect_detects_each_test_avatars_convention(avatars):
-    expected = {"arkit": "arkit", "readyplayerme": "readyplayerme", "oculus": "oculus", "vrm1": "vrm1", "vrm0": "vrm0",
-                "jaw": "arkit"}
-    for name, path in avatars.items():
-        result = meshsync("inspect", str(path), "--json")
-        found = [c["name"] for c in json.loads(result.stdout)["conventions"]]
-        assert expected[name] in found, (name, found)
-    assert choose_profile(load_avatar(avatars["vrm1"])).name == "vrm1"  # a declared extension wins
-
-
-def test_viseme_rig_closes_on_bilabials_and_blends_smoothly(speech, avatars, curves):
-    _, _, phones = speech
-    rig = solve(curves, choose_profile(load_avatar(avatars["readyplayerme"]), "readyplayerme"))
-    column = {name: i for i, name in enumerate(rig.names)}
-    for label, start, end in phones:
-        frame = round((start + end) / 2 * curves.fps)
-        if label in ("M", "B", "P"):
-            assert rig.values[frame].argmax() == column["viseme_PP"], (label, start)
-    silent = [round((s + e) / 2 * curves.fps) for label, s, e in phones if label == "sil" and e - s > 0.3]
-    assert all(rig.values[f, column["viseme_sil"]] > 0.9 for f in silent)
-    # A blend, not a switch between visemes: no weight jumps from off to on in one frame (60 fps), and the
-    # typical frame changes little (lips pop open from p/b/m over 35 ms: the fastest moves).
-    change = np.abs(np.diff(rig.values, axis=0)).max(axis=1)
-    assert change.max() < 0.75 and np.median(change) < 0.1
-
-
-def test_custom_rig_maps_names_and_poses(speech, tmp_path):
-    wav, grid, _ = speech
-    quad = quad_glb(tmp_path / "quad.glb")  # morph targets "lift" and "push"
-    custom = tmp_path / "my_rig.toml"
-    custom.write_text('name = "quad"\n[poses]\nlift = { jawOpen = 0.4 }\n'
-                      'push = { mouthPressLeft = 0.3, mouthPressRight = 0.3 }\n')
-    out = tmp_path / "quad_talk.glb"
-    result = meshsync("animate", str(wav), "--alignment", str(grid), "--avatar", str(quad), "--rig", str(custom),
-                      "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    assert validate(out)["numErrors"] == 0
-    (times, values), = glb_animation(out).values()
-    assert values[:, 0].max() > 0.5 and values[:, 1].max() > 0.2  # both targets move: the jaw, the pressed lips
 
 
 def test_rhubarb_cues_close_on_bilabials(speech, curves, tmp_path):
@@ -275,8 +184,7 @@ def test_jaw_bone_turns_with_jaw_open(speech, avatars, curves, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "jaw bone Jaw" in result.stdout
     assert validate(out)["numErrors"] == 0 and validate(out)["numWarnings"] == 0
-    data = out.read_bytes()
-    doc = json.loads(data[20:20 + struct.unpack_from("<I", data, 12)[0]])
+    doc, _ = glb_parts(out)
     jaw_node = next(i for i, node in enumerate(doc["nodes"]) if node.get("name") == "Jaw")
     animation = next(a for a in doc["animations"] if a["name"] == "meshsync")
     assert {"node": jaw_node, "path": "rotation"} in [c["target"] for c in animation["channels"]]
@@ -291,32 +199,8 @@ def test_jaw_bone_turns_with_jaw_open(speech, avatars, curves, tmp_path):
     assert np.abs(angles - np.radians(24.0) * opening[frames]).max() < 0.01  # radians, in Blender's pose
 
 
-@pytest.mark.parametrize("name", ["vrm1", "jaw"])
-def test_render_opens_the_mouth_of_vrm_and_jaw_bone_avatars(speech, avatars, tmp_path, name):
-    from PIL import Image
-
-    wav, grid, phones = speech
-    vowel = max((p for p in phones if p[0] == "AA"), key=lambda p: p[2] - p[1])
-    frame = round((vowel[1] + vowel[2]) / 2 * 30)
-    result = meshsync("render", str(wav), "--alignment", str(grid), "--avatar", str(avatars[name]), "--still",
-                      "--size", "320x180", "--frames", f"0-{frame}", "-o", str(tmp_path / "f_%03d.png"), "--quiet")
-    assert result.returncode == 0, result.stderr
-    rest, open_mouth = (np.asarray(Image.open(tmp_path / f"f_{i:03d}.png")).astype(int) for i in (0, frame))
-    lower_face = (slice(90, 150), slice(130, 190))
-    # The aa expression (VRM), or the jaw joint turned by jawOpen, opened the mouth.
-    assert np.abs(open_mouth[lower_face] - rest[lower_face]).max() > 60
-
-
-def test_renderer_turns_a_jaw_bone_and_what_it_carries(avatars):
-    from meshsync.render import Renderer
-    from meshsync.rig import jaw_joint, joint_moves
-
-    avatar = load_avatar(avatars["jaw"])
-    jaw = jaw_joint(avatar)
-    assert jaw is not None and jaw.name == "Jaw"
-    with Renderer(avatar, 320, 180) as renderer:
-        rest = renderer.render({}).astype(int)
-        opened = renderer.render_rgba({}, None, None, joint_moves(avatar, jaw, np.radians(15)))[:, :, :3].astype(int)
-    chin, eyes = (slice(138, 165), slice(140, 181)), (slice(60, 90), slice(120, 200))
-    assert np.abs(opened[chin] - rest[chin]).mean() > 5  # the chin dropped: skin weighted to the jaw moved
-    assert np.abs(opened[eyes] - rest[eyes]).max() <= 4  # the upper face did not
+def test_timecode_rolls_over_seconds_minutes_and_hours():
+    assert timecode(0, 60) == "00:00:00:00.000"
+    assert timecode(59, 60) == "00:00:00:59.000"
+    assert timecode(60 * 61 + 3, 60) == "00:01:01:03.000"
+    assert timecode(30 * 3600, 30) == "01:00:00:00.000"

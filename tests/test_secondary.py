@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from meshsync.channels import channel_names
 from meshsync.animate.secondary import add_secondary_motion, blinks, gaze_points, load_motion
 from meshsync.audio import Audio
+from meshsync.channels import channel_names
 
 FPS = 60.0
 RATE = 16000
