@@ -223,9 +223,6 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-ALIGNMENT_FORMATS = {".json": ".json", ".textgrid": ".TextGrid"}
-
-
 def _speech(args: argparse.Namespace, listen: bool = False):
     """The speech the arguments name: the audio with its alignment (aligned now, read, or with `listen` from
     recognised words), as meshsync.align.speech.load_speech gives it."""
@@ -236,23 +233,15 @@ def _speech(args: argparse.Namespace, listen: bool = False):
 
 
 def run_align(args: argparse.Namespace) -> int:
-    from .align import write_json
+    from .align.output import check_alignment_output, write_alignment
 
-    suffix = args.output.suffix.lower()
-    if suffix not in ALIGNMENT_FORMATS:
-        raise UserError(f"{args.output}: write the alignment as {' or '.join(ALIGNMENT_FORMATS.values())}")
-    check_output_folder(args.output)
+    check_alignment_output(args.output)
     if args.plot:
         _require_png(args.plot, "the plot")
     check_workers(args.workers)
     speech = _speech(args)
     audio, alignment = speech.audio, speech.alignment
-    if suffix == ".json":
-        write_json(alignment, args.output)
-    else:
-        from .align.textgrid import write_textgrid
-
-        write_textgrid(alignment, args.output)
+    write_alignment(alignment, args.output)
     if args.plot:
         from .align.plot import plot_alignment
 
@@ -317,15 +306,9 @@ def run_render(args: argparse.Namespace) -> int:
 def _render_setup(args: argparse.Namespace):
     """Whether the output is an MP4, the video options and the rig, every setting checked before the (slow)
     alignment starts."""
-    from .render.video import check_png_pattern, check_segment_start, parse_frames
+    from .render.video import check_segment_start, check_video_output, parse_frames
 
-    mp4 = args.output.suffix.lower() == ".mp4"
-    if mp4:
-        check_output_folder(args.output)
-    elif args.output.suffix.lower() == ".png":
-        check_png_pattern(args.output)
-    else:
-        raise UserError(f"{args.output}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
+    mp4 = check_video_output(args.output)
     video = build(VideoOptions, vars(args))
     if mp4:
         video.check_mp4()

@@ -125,6 +125,18 @@ def check_segment_start(frames: range, gop: int) -> None:
                         f"multiple of the GOP length {gop} (use chunk sizes that are multiples of {gop}, or --gop)")
 
 
+def check_video_output(path: Path) -> bool:
+    """Whether the output is an MP4 (else a PNG sequence), refused before any work when it can be neither
+    or its folder cannot be written."""
+    if path.suffix.lower() == ".mp4":
+        check_output_folder(path)
+        return True
+    if path.suffix.lower() == ".png":
+        check_png_pattern(path)
+        return False
+    raise UserError(f"{path}: write the video as .mp4, or PNG frames as e.g. frames/talk_%05d.png")
+
+
 def check_png_pattern(path: Path) -> None:
     if not PNG_PATTERN.fullmatch(path.name):
         raise UserError(f"{path}: a PNG sequence needs one frame-number placeholder (and no other %), "
