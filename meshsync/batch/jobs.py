@@ -23,9 +23,11 @@ from ..rig import RigOptions
 
 VIDEO = "mp4"
 OUTPUTS = (VIDEO,) + tuple(kind for fmt in FORMATS for kind in fmt.kinds)
-OPTIONS = (SpeechOptions, AnimationOptions, RigOptions, VideoOptions, ExportOptions)  # one value per stage
+# The Job field holding each stage's options value.
+OPTIONS = {"speech": SpeechOptions, "animation": AnimationOptions, "rig": RigOptions, "video": VideoOptions,
+           "export": ExportOptions}
 # A column per options field; `fps` sets the video's and the curves' frame rate alike.
-COLUMNS = ("id", "audio", "outputs") + tuple(dict.fromkeys(f.name for kind in OPTIONS for f in fields(kind)))
+COLUMNS = ("id", "audio", "outputs") + tuple(dict.fromkeys(f.name for kind in OPTIONS.values() for f in fields(kind)))
 ID = re.compile(r"[^\W][\w.-]*(/[^\W][\w.-]*)*")  # names under the output folder; no "..", no leading "/"
 
 
@@ -160,12 +162,12 @@ def _parse(job_id: str, line: int, values: dict[str, str], base: Path) -> Job:
     the jobs file (the audio first: the file a job cannot do without)."""
     files: dict[str, Path] = {}
     cells = dict(values, audio=_file("audio", values["audio"], base, files))
-    for kind in OPTIONS:
+    for kind in OPTIONS.values():
         for name, suffix in file_fields(kind).items():
             if name in cells:
                 cells[name] = _file_or_text(name, cells[name], suffix, base, files)
-    job = Job(job_id, line, Path(cells["audio"]), _outputs(values.get("outputs", VIDEO)),
-              *(build(kind, cells) for kind in OPTIONS), files=files)
+    job = Job(job_id, line, Path(cells["audio"]), _outputs(values.get("outputs", VIDEO)), files=files,
+              **{stage: build(kind, cells) for stage, kind in OPTIONS.items()})
     if VIDEO in job.outputs:
         job.video.check_mp4()
     return job
