@@ -36,6 +36,9 @@ def test_installed_package_works_from_another_folder(tmp_path):
         "noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)\n"
         "from meshsync.animate import AnimationOptions\n"
         "assert animate(Audio(noise, 16000), None, AnimationOptions(fps=30)).frames == 30\n"
+        "from meshsync.export import FORMATS\n"
+        "assert sorted(s for f in FORMATS for s in f.suffixes) == ['.csv', '.glb', '.gltf', '.json', "
+        "'.rhubarb.json', '.tsv', '.usd', '.usda', '.usdc'], FORMATS\n"
         "print('ok')\n"
     )
     elsewhere = tmp_path / "elsewhere"
