@@ -19,7 +19,7 @@ import build_test_avatars
 import make_corpus
 
 from meshsync.align.speech import SpeechOptions, align_speech
-from meshsync.animate import animate
+from meshsync.animate import AnimationOptions, animate
 from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
 from meshsync.export.cues import write_cues
@@ -52,7 +52,7 @@ def main() -> None:
         wav = folder / f"long_us2_{args.seconds:.0f}s.wav"
         audio = load_audio(wav)
         alignment = align_speech(audio, SpeechOptions(json.loads(wav.with_suffix(".json").read_text())["text"]))
-        curves, took = timed(animate, audio, alignment, args.fps)
+        curves, took = timed(animate, audio, alignment, AnimationOptions(fps=args.fps))
         print(f"{audio.duration:.0f} s of speech -> {curves.frames} frames at {args.fps:g} fps, animated in "
               f"{took:.2f} s (alignment excluded)")
         avatars = {"arkit": default_avatar_path(), **build_test_avatars.build(folder / "avatars")}
