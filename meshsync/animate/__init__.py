@@ -32,13 +32,15 @@ from .smooth import gaussian
 
 METHODS = ("rules", "network")
 CURVES_FPS = 60.0  # the frame rate of curve exports (Live Link Face records at 60)
+FPS_RANGE = (1.0, 1000.0)  # frame rates meshsync animates at
 
-__all__ = ["CURVES_FPS", "METHODS", "AnimationOptions", "Curves", "animate", "check_fps", "resolve_method"]
+__all__ = ["CURVES_FPS", "FPS_RANGE", "METHODS", "AnimationOptions", "Curves", "animate", "check_fps", "resolve_method"]
 
 
 def check_fps(fps: float) -> None:
-    if not 1 <= fps <= 1000:
-        raise UserError(f"--fps {fps:g} is out of range; give a frame rate between 1 and 1000")
+    low, high = FPS_RANGE
+    if not low <= fps <= high:
+        raise UserError(f"--fps {fps:g} is out of range; give a frame rate between {low:g} and {high:g}")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..align import Alignment, to_dict
-from ..animate import Curves
+from ..animate import FPS_RANGE, Curves
 from ..channels import channel_names
 from ..errors import UserError
 from ..files import atomic_output
@@ -49,7 +49,7 @@ def read_curves_json(path: Path) -> Curves:
         values = np.asarray(data["values"], dtype=np.float32).reshape(-1, len(names))
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: damaged curves file ({exc})") from exc
-    if names != channel_names() or len(values) != data.get("frames") or not 1 <= fps <= 1000:
+    if names != channel_names() or len(values) != data.get("frames") or not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
         raise UserError(f"{path}: damaged curves file (channels, frame count or fps do not match)")
     return Curves(fps, names, values)
 
