@@ -50,3 +50,20 @@ def test_the_fields_that_name_files():
     assert file_fields(SpeechOptions) == {"text": ".txt", "alignment": None, "lexicon": None}
     assert file_fields(RigOptions) == {"avatar": None, "rig": ".toml"}
     assert file_fields(VideoOptions) == {"background": ""}
+
+
+def test_a_background_image_is_decoded_once_for_the_check_and_the_render(tmp_path):
+    from PIL import Image
+
+    from meshsync.render.video import _image_pixels, parse_background
+
+    image, broken = tmp_path / "studio.png", tmp_path / "broken.png"
+    Image.new("RGB", (8, 4), (10, 20, 30)).save(image)
+    broken.write_bytes(image.read_bytes()[:40])  # a PNG header with no pixels: refused when the value is made
+    with pytest.raises(UserError, match="not an image PIL can read"):
+        VideoOptions(background=str(broken))
+    _image_pixels.cache_clear()
+    options = VideoOptions(background=str(image))
+    pixels = parse_background(options.background)
+    assert pixels.shape == (4, 8, 3) and tuple(pixels[0, 0]) == (10, 20, 30)
+    assert (_image_pixels.cache_info().misses, _image_pixels.cache_info().hits) == (1, 1)

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,15 +52,15 @@ def parse_size(text: str) -> tuple[int, int]:
 def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarray:
     """An sRGB colour (0..1) from a colour name or #rrggbb, or the RGB pixels of an image file; None: the
     default."""
-    from PIL import Image, ImageColor, UnidentifiedImageError
+    from PIL import ImageColor, UnidentifiedImageError
 
     if value is None:
         return DEFAULT_BACKGROUND
     path = Path(value)
     if path.is_file():
         try:
-            with Image.open(path) as image:
-                return np.asarray(image.convert("RGB"))
+            stat = path.stat()
+            return _image_pixels(path.resolve(), stat.st_size, stat.st_mtime_ns)
         except (UnidentifiedImageError, OSError) as exc:
             raise UserError(f"--background {value}: not an image PIL can read ({exc})") from exc
     try:
@@ -67,6 +68,18 @@ def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarr
     except ValueError:
         raise UserError(f"--background '{value}': not a colour (#rrggbb, or a name such as white) "
                         "nor an image file") from None
+
+
+@lru_cache(maxsize=1)
+def _image_pixels(path: Path, size: int, mtime_ns: int) -> np.ndarray:
+    """The RGB pixels of an image file, read-only, decoded once per file version: checking VideoOptions and
+    rendering both need them."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    pixels.setflags(write=False)
+    return pixels
 
 
 @dataclass(frozen=True)
