@@ -18,6 +18,7 @@ import numpy as np
 from .align import SILENCE, Segment
 from .animate import Curves
 from .avatar import Avatar
+from .phones import base, to_ipa
 
 WINDOW = 0.02  # s: a phone's event may happen this much before its start or after its end
 CLOSED = 1.0  # mm: lip gap of sealed lips
@@ -31,13 +32,17 @@ MAX_LAG = 0.3  # s: sync lag searched in +-MAX_LAG
 CHATTER = 0.5  # mm: a reversal of the lip gap smaller than this, on both sides, is chatter ...
 STILL = 0.1  # mm: ... unless a side moves less than this (a fifth of a pixel in a 720p portrait: invisible)
 
-BILABIALS, LABIODENTALS, ROUNDED_PHONES = {"P", "B", "M"}, {"F", "V"}, {"UW", "OW", "W"}
-# Ground-truth openness per phone for the sync lag: vowel height, then consonants nearly closed.
-OPENNESS = {**dict.fromkeys(["AA", "AE", "AH", "AO", "AW", "AY"], 1.0),
-            **dict.fromkeys(["EH", "EY", "OW", "OY", "ER"], 0.7),
-            **dict.fromkeys(["IH", "IY", "UH", "UW"], 0.45),
-            **dict.fromkeys(["W", "Y", "R", "L", "HH"], 0.3),
-            **dict.fromkeys(["P", "B", "M", SILENCE], 0.0)}
+# The phonetic classes the scores test, in IPA without marks (ARPAbet is read as IPA; meshsync.phones):
+# phones made by closing the lips, by the lower lip on the teeth, and rounded ones.
+BILABIALS, LABIODENTALS = {"p", "b", "m", "pf"}, {"f", "v"}
+ROUNDED_PHONES = {"u", "oʊ", "w", "y", "o", "ø", "ɥ"}
+# Ground-truth openness per phone for the sync lag: vowel height, then consonants nearly closed. A phone not
+# listed is looked up by its first symbol (a diphthong by its start), else it is a consonant.
+OPENNESS = {**dict.fromkeys(["ɑ", "æ", "ʌ", "ɔ", "aʊ", "aɪ", "a", "ɒ", "ɐ"], 1.0),
+            **dict.fromkeys(["ɛ", "eɪ", "oʊ", "ɔɪ", "ɝ", "e", "o", "ø", "œ", "ə", "ɜ"], 0.7),
+            **dict.fromkeys(["ɪ", "i", "ʊ", "u", "y", "ʏ", "ɨ", "ɯ"], 0.45),
+            **dict.fromkeys(["w", "j", "ɹ", "l", "h", "r", "ɾ", "ʁ", "ʋ", "ɥ"], 0.3),
+            **dict.fromkeys(["p", "b", "m", SILENCE], 0.0)}
 CONSONANT_OPENNESS = 0.2
 
 
@@ -138,11 +143,12 @@ def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
     resting = (g.displacement <= REST) & closed
     for phone in phones:
         window = (phone.start - WINDOW, phone.end + WINDOW)
-        if phone.label in BILABIALS:
+        ipa = base(to_ipa(phone.label))
+        if ipa in BILABIALS:
             check("closure", phone, closed, *window)
-        elif phone.label in LABIODENTALS:
+        elif ipa in LABIODENTALS:
             check("labiodental", phone, touching, *window)
-        elif phone.label in ROUNDED_PHONES:
+        elif ipa in ROUNDED_PHONES:
             check("rounding", phone, rounded, *window)
         elif phone.label == SILENCE and phone.end - phone.start >= PAUSE:
             check("rest", phone, resting, phone.start, phone.end)
@@ -154,9 +160,14 @@ def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
 def openness(phones: list[Segment], times: np.ndarray) -> np.ndarray:
     """The ground-truth openness signal: each phone's openness over its time."""
     starts = np.array([p.start for p in phones])
-    values = np.array([OPENNESS.get(p.label, CONSONANT_OPENNESS) for p in phones])
+    values = np.array([_openness(p.label) for p in phones])
     index = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(phones) - 1)
     return values[index]
+
+
+def _openness(label: str) -> float:
+    ipa = base(to_ipa(label))
+    return OPENNESS.get(ipa, OPENNESS.get(ipa[:1], CONSONANT_OPENNESS))
 
 
 def sync_lag(gap: np.ndarray, phones: list[Segment], fps: float) -> float:

@@ -3,7 +3,8 @@ pose and dominance, and the timings of the coarticulation passes. Animation, the
 Rhubarb cues all read their poses here, so tuning a viseme reaches every one of them.
 
 Also the first step every user of the table takes: phones -> viseme spans (each phone's viseme over the
-phone's time; diphthongs split between their two visemes).
+phone's time; diphthongs and affricates split between their visemes). Phones are IPA (any language) or
+ARPAbet (English), read through meshsync.phones.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from .align import UNKNOWN, Segment
 from .channels import arkit_names, channel_names, mouth_mask
 from .errors import UserError
+from .phones import base, split, to_ipa
 
 TABLE = Path(__file__).with_name("visemes.toml")
 SILENCE_VISEME = "sil"
@@ -43,9 +45,14 @@ class Viseme:
 class Table:
     timing: Mapping[str, float]
     jaw: Mapping[str, float]
-    phones: Mapping[str, tuple[str, ...]]
+    phones: Mapping[str, tuple[str, ...]]  # IPA symbol (and sil, spn) -> visemes
     visemes: Mapping[str, Viseme]
     names: tuple[str, ...]  # the curves' channels the poses index
+
+    def visemes_of(self, label: str) -> tuple[str, ...]:
+        """The visemes of a phone label: the table's entry for it (marks dropped), else its symbols' entries
+        in order; unknown speech's when nothing matches."""
+        return _visemes_of(self, label)
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -80,6 +87,15 @@ def load_table(path: Path = TABLE) -> Table:
                  MappingProxyType(visemes), names)
 
 
+@cache
+def _visemes_of(table: Table, label: str) -> tuple[str, ...]:
+    ipa = base(to_ipa(label))
+    if ipa in table.phones:
+        return table.phones[ipa]
+    found = tuple(v for visemes in split(ipa, dict(table.phones)) for v in visemes)
+    return found or table.phones[UNKNOWN]
+
+
 def resolve_pose(entry, table: Table) -> Mapping[str, float]:
     """A pose as a rig profile or a cue shape gives it: the name of a viseme (its pose in the table) or an
     ARKit pose written out, {channel: weight} with weights from 0 to 1. A UserError says what is wrong."""
@@ -102,7 +118,7 @@ def viseme_spans(phones: tuple[Segment, ...], table: Table) -> list[Segment]:
     """One span per viseme of each phone, in acoustic time (the lead is the blend's business)."""
     spans = []
     for phone in phones:
-        visemes = table.phones.get(phone.label) or table.phones[UNKNOWN]
+        visemes = table.visemes_of(phone.label)
         step = (phone.end - phone.start) / len(visemes)
         for i, viseme in enumerate(visemes):
             spans.append(Segment(viseme, phone.start + i * step, phone.start + (i + 1) * step, phone.confidence))

@@ -13,6 +13,7 @@ PACKAGE = Path(meshsync.__file__).parent
 RANKS = {
     "errors": 0, "__init__": 0,  # the user error, the version
     "files": 1, "options": 1,  # small helpers every stage shares
+    "phones": 1, "languages": 1,  # phone sets and languages: data that text, align and visemes read
     "audio": 2, "text": 2, "channels": 2, "gltf": 2,
     "features": 3, "avatar": 3,
     "align": 4,
