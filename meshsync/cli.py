@@ -18,6 +18,7 @@ from .animate import CURVES_FPS, METHODS, AnimationOptions
 from .errors import UserError
 from .export import FORMATS, ExportOptions
 from .files import check_output_folder, default_avatar_path
+from .languages import languages
 from .options import build, check_workers
 from .render.camera import camera_presets
 from .render.sheet import SHEET_AA
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     poses.add_argument("--aa", type=float, default=SHEET_AA,
                        help=f"supersampling factor, 1 (off) to 4 (default {SHEET_AA:g})")
     poses.set_defaults(run=run_poses)
+
+    languages = commands.add_parser("languages", help="list the languages meshsync aligns, with what was measured")
+    languages.set_defaults(run=run_languages)
 
     inspect = commands.add_parser("inspect", help="describe an avatar: meshes, morph targets, convention, landmarks")
     inspect.add_argument("avatar", type=Path, help="glTF/GLB avatar")
@@ -128,9 +132,11 @@ def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool
     source = parser.add_mutually_exclusive_group(required=transcript_required)
     source.add_argument("--text", help="the transcript, or a UTF-8 .txt file holding it")
     source.add_argument("--alignment", help="a Montreal Forced Aligner / Praat TextGrid to read instead")
+    parser.add_argument("--language", help="the transcript's language: en, de, fr, es, it, pt-br, nl, pl, ... "
+                                           f"(`meshsync languages` lists them; default {SpeechOptions.language})")
     parser.add_argument("--aligner", help=f"{' or '.join(ALIGNERS)}: pocketsphinx is built in, mfa runs an installed "
                                           f"Montreal Forced Aligner (default {SpeechOptions.aligner})")
-    parser.add_argument("--lexicon", help="extra pronunciations, CMU or MFA dictionary format")
+    parser.add_argument("--lexicon", help="extra pronunciations: CMU or MFA dictionary format, or `word<TAB>ipa`")
     parser.add_argument("--workers", type=int, default=WORKERS, help=f"processes for long audio (default {WORKERS})")
     parser.add_argument("--quiet", action="store_true", help="print errors only")
     return source
@@ -211,6 +217,14 @@ def run_poses(args: argparse.Namespace) -> int:
     avatar = load_avatar(args.avatar or default_avatar_path())
     save_pose_sheet(avatar, args.output, aa=args.aa)
     print(f"wrote {args.output}")
+    return 0
+
+
+def run_languages(args: argparse.Namespace) -> int:
+    """One language a line: code, name, status, and the figures measured for it."""
+    for language in languages().values():
+        figures = f"  {language.figures}" if language.figures else ""
+        print(f"{language.code:6s} {language.name:22s} {language.status}{figures}")
     return 0
 
 

@@ -1,7 +1,9 @@
-"""Transcripts in: read, normalise into dictionary words, and give every word a pronunciation.
+"""Transcripts in: read, normalise into spoken words in the transcript's language, and give every word a
+pronunciation.
 
-Pronunciations come from the CMU dictionary that PocketSphinx ships, then a user lexicon (CMU or Montreal
-Forced Aligner format), then espeak-ng's grapheme-to-phoneme rules (IPA mapped to ARPAbet) for the rest.
+English: the CMU dictionary that PocketSphinx ships, a user lexicon, then espeak-ng's rules (IPA mapped to
+ARPAbet) for the rest. Every other language: a user lexicon, then espeak-ng in that language (IPA phones);
+numbers, ordinals, years and money are read out by num2words.
 """
 
 from __future__ import annotations
@@ -13,19 +15,22 @@ import subprocess
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
-from .errors import UserError
+from num2words import num2words
 
-ARPABET = frozenset(
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH".split()
-)
+from .errors import UserError
+from .languages import ENGLISH, Language, find_language
+from .phones import arpabet, espeak_phones, ipa_to_arpabet, segment
+
 MAX_TEXT_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
 class Pronunciation:
-    """A normalised word and its ARPAbet pronunciations (no stress); `source` says where they came from."""
+    """A normalised word and its pronunciations: ARPAbet phones (no stress) for English, IPA phones for other
+    languages; `source` says where they came from."""
 
     word: str
     variants: tuple[tuple[str, ...], ...]
@@ -34,9 +39,10 @@ class Pronunciation:
 
 @dataclass(frozen=True)
 class Transcript:
-    """The words to align, in order, each with its pronunciations."""
+    """The words to align, in order, each with its pronunciations, and their language's code."""
 
     words: tuple[Pronunciation, ...]
+    language: str = ENGLISH
 
     @property
     def guessed(self) -> list[str]:
@@ -168,13 +174,18 @@ _RULES: list[tuple[re.Pattern, object]] = [
 ]
 
 
-def normalize(text: str) -> list[str]:
-    """Spoken words of a transcript, lower case: numbers, money, years, abbreviations and symbols spelled out."""
+def normalize(text: str, language: str = ENGLISH) -> list[str]:
+    """Spoken words of a transcript, lower case: numbers, money, years, abbreviations and symbols spelled out
+    in the transcript's language (a language code; a UserError names the supported ones)."""
+    found = find_language(language)
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "–": " ", "—": " ", "…": " "}))
+    spell = _token_words if found.code == ENGLISH else functools.partial(_spoken, language=found)
+    if found.code != ENGLISH:
+        text = re.sub(r"(\d)\s+([%€$£¥])", r"\1\2", text)  # 12,50 € and 3,5 % are one amount
     words: list[str] = []
     for token in text.split():
-        words += _token_words(token)
+        words += spell(token)
     return words
 
 
@@ -199,23 +210,113 @@ def _token_words(token: str) -> list[str]:
     return [word] if word else []
 
 
+# ---------------------------------------------------------------------------------------------- other languages
+
+_CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+_SYMBOLS = frozenset("%&+=@#") | frozenset(_CURRENCIES)  # read aloud by espeak-ng in the transcript's language
+_MAX_DIGITS = 15  # longer numbers are read digit by digit (phone numbers, codes)
+# What num2words raises where a language lacks a kind of number (or its code trips on one): read it plainer.
+_NUM2WORDS_GAPS = (NotImplementedError, TypeError, KeyError, IndexError, ValueError, OverflowError)
+
+
+def _spoken(token: str, language: Language) -> list[str]:
+    """One token of a transcript in `language` -> its spoken words, lower case."""
+    token = token.strip("\"“”„‚()[]{}<>«»,;:!?*_~¡¿")
+    if token.lower() in language.abbreviations:
+        return language.abbreviations[token.lower()].lower().split()
+    number = _number_words(token, language)
+    if number is not None:
+        return number
+    bare = token.rstrip(".")
+    if bare in _SYMBOLS:
+        return [bare]
+    if re.search(r"\d", bare) or re.search(r"[%&+=@#€$£¥/]", bare):  # 14:30, 50%, A4, 24/7
+        parts = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w'-]*[^\W\d_])?|[%&+=@#€$£¥]", bare)
+        return [word for part in parts if part != bare for word in _spoken(part, language)]
+    return _letters(bare)
+
+
+def _letters(text: str) -> list[str]:
+    """The words of `text`, lower case; apostrophes and hyphens inside a word stay (l'école, quatre-vingt)."""
+    return re.findall(r"[^\W\d_](?:[\w'-]*[^\W\d_])?", text.lower())
+
+
+def _number_words(token: str, language: Language) -> list[str] | None:
+    """Numbers, ordinals, years, decimals and money in `language`, or None when `token` is none of them."""
+    group = "." if language.decimal == "," else ","
+    number = rf"\d{{1,3}}(?:[{re.escape(group)}\u202f]\d{{3}})+(?:{re.escape(language.decimal)}\d+)?" \
+             rf"|\d+(?:{re.escape(language.decimal)}\d+)?"
+    money = re.fullmatch(rf"([$€£¥]?)({number})([$€£¥]?)\.?", token)
+    if money and (money[1] or money[3]):
+        return _amount(money[2], money[1] or money[3], language, group)
+    for suffix in sorted(language.ordinals, key=len, reverse=True):
+        digits = token[:-len(suffix)]
+        if token.endswith(suffix) and digits.isdigit() and len(digits) <= 3 \
+                and (suffix != "." or int(digits) < 100):  # "im Jahr 2024." ends a sentence
+            return _say(int(digits), language, "ordinal")
+    plain = re.fullmatch(rf"({number})\.?", token)
+    if not plain:
+        return None
+    digits = plain[1]
+    if re.fullmatch(r"1\d{3}|20\d\d", digits):
+        return _say(int(digits), language, "year")
+    whole, _, fraction = digits.replace(group, "").replace("\u202f", "").partition(language.decimal)
+    if not fraction:
+        return _say(int(whole), language)
+    if language.decimal_word:
+        return _say(int(whole), language) + [language.decimal_word] + _say(int(fraction), language)
+    return _say(Decimal(f"{whole}.{fraction}"), language)
+
+
+def _amount(amount: str, sign: str, language: Language, group: str) -> list[str]:
+    value = Decimal(amount.replace(group, "").replace("\u202f", "").replace(language.decimal, "."))
+    try:
+        return _letters(num2words(value, lang=language.numbers, to="currency", currency=_CURRENCIES[sign]))
+    except _NUM2WORDS_GAPS:  # no money in this language: the number, then the sign as espeak-ng reads it
+        return _number_words(amount, language) + [sign]
+
+
+def _say(number: int | Decimal, language: Language, kind: str = "cardinal") -> list[str]:
+    """num2words in `language`; digit by digit for very long numbers or where num2words fails."""
+    digits = str(number)
+    if len(digits) <= _MAX_DIGITS:
+        try:
+            return _letters(num2words(number, lang=language.numbers, to=kind))
+        except _NUM2WORDS_GAPS:
+            if kind != "cardinal":
+                return _say(number, language)
+    return [w for d in digits if d.isdigit() for w in _letters(num2words(int(d), lang=language.numbers))]
+
+
 # ---------------------------------------------------------------------------------------------- pronouncing
 
 
-def pronounce(words: list[str], lexicon: Path | None = None) -> Transcript:
-    """Pronunciations for `words`: the user lexicon wins, then the CMU dictionary, then espeak-ng."""
-    user = read_lexicon(lexicon) if lexicon else {}
-    cmu = cmu_dictionary()
+def pronounce(words: list[str], language: str = ENGLISH, lexicon: Path | None = None) -> Transcript:
+    """Pronunciations for `words` in `language`: the user lexicon wins, then (English) the CMU dictionary, then
+    espeak-ng. Words espeak-ng cannot pronounce (a symbol it does not read) are left out."""
+    found_language = find_language(language)
+    english = found_language.code == ENGLISH
+    user = read_lexicon(lexicon, english) if lexicon else {}
+    cmu = cmu_dictionary() if english else {}
     found: dict[str, Pronunciation] = {}
     for word in dict.fromkeys(words):
         if word in user:
             found[word] = Pronunciation(word, user[word], "lexicon")
+        elif word in found_language.lexicon:
+            found[word] = Pronunciation(word, (tuple(found_language.lexicon[word].split()),), "meshsync")
         elif word in cmu:
             found[word] = Pronunciation(word, tuple(tuple(v.split()) for v in cmu[word]), "dictionary")
     unknown = [w for w in dict.fromkeys(words) if w not in found]
-    for word, phones in zip(unknown, espeak_g2p(unknown)):
-        found[word] = Pronunciation(word, (phones,), "g2p")
-    return Transcript(tuple(found[w] for w in words if w in found))
+    if english:
+        for word, phones in zip(unknown, espeak_ipa(unknown, found_language.espeak)):
+            found[word] = Pronunciation(word, (ipa_to_arpabet("".join(phones)) or ("AH",),), "g2p")
+    else:
+        unknown_set = set(unknown)
+        for word, phones in zip(words, espeak_in_context(words, found_language.espeak)):
+            if word in unknown_set and word not in found and phones:
+                respelled = tuple(found_language.respell.get(p, p) for p in phones)
+                found[word] = Pronunciation(word, (respelled,), "espeak-ng")
+    return Transcript(tuple(found[w] for w in words if w in found), found_language.code)
 
 
 def pocketsphinx_model_dir() -> Path:
@@ -235,8 +336,10 @@ def cmu_dictionary() -> dict[str, list[str]]:
     return entries
 
 
-def read_lexicon(path: Path) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """A user lexicon in CMU (`WORD  K AH0 ...`, `word(2) ...`) or MFA (`word\\t[probabilities\\t]phones`) format."""
+def read_lexicon(path: Path, english: bool = True) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A user lexicon: CMU (`WORD  K AH0 ...`, `word(2) ...`), MFA (`word\\t[probabilities\\t]phones`) or IPA
+    (`word\\tipa`, phones joined or space-separated). English keeps ARPAbet (IPA is converted); other
+    languages keep what the entry gives."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such lexicon file")
@@ -250,14 +353,32 @@ def read_lexicon(path: Path) -> dict[str, tuple[tuple[str, ...], ...]]:
         if not fields or line.startswith((";;;", "#")):
             continue
         word = re.sub(r"\(\d+\)$", "", fields[0]).lower()
-        phones = tuple(re.sub(r"[012]$", "", p.upper()) for p in fields[1:] if not _is_number(p))
-        bad = [p for p in phones if p not in ARPABET]
-        if bad or not phones:
-            what = f"'{bad[0]}' is not an ARPAbet phone" if bad else "no phones"
-            raise UserError(f"{path} line {number}: {what}; write `word  PHONE PHONE ...` in ARPAbet")
+        phones, bad = _lexicon_phones([p for p in fields[1:] if not _is_number(p)], english)
+        if bad is not None:
+            what = f"'{bad}' is neither an ARPAbet nor an IPA phone" if bad else "no phones"
+            raise UserError(f"{path} line {number}: {what}; write `word  PHONE PHONE ...` in ARPAbet or "
+                            "`word<TAB>ipa` in IPA")
         if phones not in entries.setdefault(word, []):
             entries[word].append(phones)
     return {word: tuple(variants) for word, variants in entries.items()}
+
+
+def _lexicon_phones(fields: list[str], english: bool) -> tuple[tuple[str, ...], str | None]:
+    """(phones, None): ARPAbet (stress digits dropped) when the fields are ARPAbet, else IPA phones; or
+    ((), the first field that is neither, "" when there are no phones)."""
+    if not fields:
+        return (), ""
+    upper = [re.sub(r"[012]$", "", p.upper()) for p in fields]
+    bad = [f for f, p in zip(fields, upper) if p not in arpabet()]
+    if not bad:
+        return tuple(upper), None
+    if all(p.isascii() for p in fields) and any(p.isupper() for p in fields):  # meant as ARPAbet
+        return (), bad[0]
+    ipa = fields if len(fields) > 1 else segment(fields[0])
+    bad = [p for p in ipa if not ipa_to_arpabet(p)]
+    if bad:
+        return (), bad[0]
+    return (ipa_to_arpabet("".join(ipa)) if english else tuple(ipa)), None
 
 
 def _is_number(field: str) -> bool:
@@ -268,36 +389,38 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def espeak_g2p(words: list[str]) -> list[tuple[str, ...]]:
-    """ARPAbet guesses from espeak-ng's en-us rules, one process call for all words."""
-    if not words:
-        return []
+CONTEXT_WORDS = 30  # words espeak-ng reads at once: enough context for function words, few process calls
+
+
+def espeak_in_context(words: list[str], voice: str) -> list[tuple[str, ...]]:
+    """espeak-ng's IPA phones for each of `words`, read as running text a few dozen words at a time, so that a
+    one-letter word is a word (French à, Portuguese é, Polish w), not a letter's name. A stretch whose words
+    espeak-ng joins or splits is read word by word instead."""
+    found: list[tuple[str, ...]] = []
+    for start in range(0, len(words), CONTEXT_WORDS):
+        chunk = words[start:start + CONTEXT_WORDS]
+        spoken = _espeak(chunk and [" ".join(chunk)], voice)
+        read = spoken[0].split() if len(spoken) == 1 else []
+        found += [espeak_phones(w) for w in read] if len(read) == len(chunk) else espeak_ipa(chunk, voice)
+    return found
+
+
+def _espeak(lines: list[str], voice: str) -> list[str]:
+    """espeak-ng's IPA output for `lines`, its non-empty lines, phones separated by `_`."""
     espeak = shutil.which("espeak-ng")
     if espeak is None:
-        raise UserError(f"espeak-ng is needed to pronounce {', '.join(words[:5])}; install it "
+        raise UserError(f"espeak-ng is needed to pronounce {' '.join(lines)[:60]}; install it "
                         "(apt-get install espeak-ng) or give their pronunciations with --lexicon")
-    result = subprocess.run([espeak, "-v", "en-us", "-q", "--ipa", "--sep= "], input="\n".join(words) + "\n",
+    result = subprocess.run([espeak, "-v", voice, "-q", "--ipa", "--sep=_"], input="\n".join(lines) + "\n",
                             capture_output=True, text=True, encoding="utf-8")
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    if result.returncode != 0 or len(lines) != len(words):  # espeak-ng joined or dropped a line: go one by one
-        lines = [subprocess.run([espeak, "-v", "en-us", "-q", "--ipa", "--sep= ", w], capture_output=True,
-                                text=True, encoding="utf-8").stdout.strip() for w in words]
-    return [ipa_to_arpabet(line) or ("AH",) for line in lines]
+    return [line for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
 
 
-def ipa_to_arpabet(ipa: str) -> tuple[str, ...]:
-    """espeak-ng IPA -> ARPAbet, longest symbol first; stress and length marks dropped."""
-    table = _tables()["ipa"]
-    longest = max(map(len, table))
-    text = re.sub(r"[ˈˌː\s‿.]", "", ipa)
-    phones: list[str] = []
-    i = 0
-    while i < len(text):
-        for size in range(min(longest, len(text) - i), 0, -1):
-            if text[i:i + size] in table:
-                phones += table[text[i:i + size]].split()
-                i += size
-                break
-        else:
-            i += 1  # a symbol English has no phone for
-    return tuple(phones)
+def espeak_ipa(words: list[str], voice: str) -> list[tuple[str, ...]]:
+    """espeak-ng's IPA phones for each of `words` with `voice`, one word a line in one process call."""
+    if not words:
+        return []
+    lines = _espeak(words, voice)
+    if len(lines) != len(words):  # espeak-ng joined or dropped a line: go one by one
+        lines = [" ".join(_espeak([w], voice)) for w in words]
+    return [espeak_phones(line) for line in lines]

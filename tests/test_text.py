@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from meshsync.errors import UserError
-from meshsync.text import ARPABET, ipa_to_arpabet, normalize, pronounce, read_lexicon, read_text
+from meshsync.phones import arpabet
+from meshsync.text import normalize, pronounce, read_lexicon, read_text
 
 
 @pytest.mark.parametrize("text, words", [
@@ -58,13 +59,7 @@ def test_unknown_words_are_guessed_with_espeak_and_reported():
     assert by_word["kubernetes"].variants[0][:4] == ("K", "Y", "UW", "B")
     assert by_word["pytorch"].variants[0][:2] == ("P", "AY")
     for word in transcript.words:
-        assert word.variants and all(set(v) <= ARPABET for v in word.variants)
-
-
-def test_ipa_mapping_handles_diphthongs_and_syllabic_consonants():
-    assert ipa_to_arpabet("f ˈaɪɚ") == ("F", "AY", "ER")
-    assert ipa_to_arpabet("b ˈʌ ʔ n̩") == ("B", "AH", "T", "AH", "N")
-    assert ipa_to_arpabet("h ə l ˈoʊ") == ("HH", "AH", "L", "OW")
+        assert word.variants and all(set(v) <= arpabet() for v in word.variants)
 
 
 def test_user_lexicon_in_cmu_and_mfa_format_wins(tmp_path):
@@ -83,5 +78,20 @@ def test_user_lexicon_in_cmu_and_mfa_format_wins(tmp_path):
 def test_bad_lexicon_lines_are_reported_with_their_number(tmp_path):
     path = tmp_path / "bad.dict"
     path.write_text("hello  HH AH L OW\nworld  W ER1 L DX\n")
-    with pytest.raises(UserError, match="line 2: 'DX' is not an ARPAbet phone"):
+    with pytest.raises(UserError, match="line 2: 'DX' is neither an ARPAbet nor an IPA phone"):
         read_lexicon(path)
+
+
+def test_a_lexicon_in_ipa_serves_every_language(tmp_path):
+    path = tmp_path / "ipa.dict"
+    path.write_text("kubernetes\tkuːbɐˈneːtəs\nmeshsync\tm ɛ ʃ s ɪ ŋ k\n", encoding="utf-8")
+    german = pronounce(["kubernetes", "meshsync", "und"], "de", lexicon=path)
+    assert [w.source for w in german.words] == ["lexicon", "lexicon", "espeak-ng"]
+    assert german.words[0].variants == (("k", "uː", "b", "ɐ", "n", "eː", "t", "ə", "s"),)
+    assert german.words[1].variants == (("m", "ɛ", "ʃ", "s", "ɪ", "ŋ", "k"),)
+    english = pronounce(["meshsync"], lexicon=path)  # English keeps ARPAbet: IPA is converted
+    assert english.words[0].variants == (("M", "EH", "SH", "S", "IH", "NG", "K"),)
+    bad = tmp_path / "bad.dict"
+    bad.write_text("wort\tv ɔ ʘ t\n", encoding="utf-8")
+    with pytest.raises(UserError, match="line 1: 'ʘ' is neither an ARPAbet nor an IPA phone"):
+        read_lexicon(bad, english=False)

@@ -14,19 +14,18 @@ from ..audio import Audio
 from ..errors import UserError
 from .textgrid import read_textgrid
 
-MODEL = "english_us_arpa"  # MFA's pretrained English acoustic model and dictionary (ARPAbet phones)
-INSTALL = ("install it with conda (`conda install -c conda-forge montreal-forced-aligner`, then "
-           f"`mfa model download acoustic {MODEL}` and `mfa model download dictionary {MODEL}`), "
-           "or use the default aligner (--aligner pocketsphinx)")
 
-
-def align(audio: Audio, text: str, model: str = MODEL):
-    """Align with an installed MFA; one clear line when it is missing or fails."""
+def align(audio: Audio, text: str, model: str):
+    """Align with an installed MFA and its pretrained `model` (acoustic model and dictionary of that name, e.g.
+    english_us_arpa, german_mfa); one clear line when it is missing or fails."""
     import soundfile
 
     mfa = shutil.which("mfa")
     if mfa is None:
-        raise UserError(f"the Montreal Forced Aligner (`mfa`) is not on PATH; {INSTALL}")
+        raise UserError("the Montreal Forced Aligner (`mfa`) is not on PATH; install it with conda (`conda install "
+                        f"-c conda-forge montreal-forced-aligner`, then `mfa model download acoustic {model}` and "
+                        f"`mfa model download dictionary {model}`), or use the default aligner "
+                        "(--aligner pocketsphinx)")
     with tempfile.TemporaryDirectory(prefix="meshsync-mfa-") as tmp:
         folder = Path(tmp)
         soundfile.write(folder / "speech.wav", audio.resampled(16000).samples, 16000, subtype="PCM_16")

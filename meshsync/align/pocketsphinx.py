@@ -6,7 +6,8 @@ A row of small passes:
 2. find which words each chunk holds: a grammar that accepts any prefix of the remaining words, decoded chunk by
    chunk;
 3. align each chunk in a worker process: a word pass, then a phone pass on it (`set_alignment`), retried with
-   wide beams when the first try fails;
+   wide beams when the first try fails; a phone of another language is aligned as its nearest English
+   phones and gets their time back under its own label;
 4. turn pauses swallowed by a phone back into silence (energy);
 5. score each word from its acoustic score per frame and mark the stretches that do not match the transcript.
 """
@@ -25,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import Audio, frame_energy
+from ..languages import find_language
+from ..phones import acoustic
 from ..text import Transcript, pocketsphinx_model_dir
 from . import MIN_CONFIDENCE, SILENCE, UNKNOWN, Alignment, Segment, tile, unreliable_stretches
 
@@ -37,7 +40,8 @@ CHUNK_MIN, CHUNK_MAX = 10.0, 30.0  # seconds of audio per aligned chunk
 PAUSE_MIN = 0.25  # a gap at least this long is a pause (chunks are cut there; absorbed ones become silence)
 WIDE_BEAMS = {"beam": 1e-100, "wbeam": 1e-80, "pbeam": 1e-100, "maxhmmpf": -1}
 # Word confidence = logistic of the acoustic score per frame (PocketSphinx scores each frame against its best
-# senone, so this is a goodness-of-pronunciation measure); calibrated on tools/bench_align.py's corpus.
+# senone, so this is a goodness-of-pronunciation measure); calibrated on tools/bench_align.py's English corpus.
+# Other languages score lower against the English model: their centre moves by the language's score_offset.
 SCORE_CENTRE, SCORE_SCALE = -55.0, 6.0
 MISMATCH_MIN = 0.4  # seconds: shorter low-confidence runs are single odd words, not a transcript mismatch
 
@@ -58,12 +62,15 @@ def align(audio: Audio, transcript: Transcript, workers: int = 2,
     energy = frame_energy(audio, hop=FRAME)
     threshold = speech_threshold(energy)
     words = [w.word for w in transcript.words]
+    entries = _entries(transcript)
+    centre = SCORE_CENTRE + find_language(transcript.language).score_offset
     with tempfile.TemporaryDirectory(prefix="meshsync-align-") as tmp:
         dictionary = Path(tmp) / "words.dict"
-        dictionary.write_text(_dictionary_text(transcript), encoding="utf-8")
+        dictionary.write_text("".join(f"{name} {' '.join(p for label in labels for p in acoustic(label))}\n"
+                                      for name, labels in entries.items()), encoding="utf-8")
         chunks = split_at_pauses(energy, threshold)
         jobs = _assign_words(chunks, words, pcm, energy >= threshold, str(dictionary))
-        tasks = ((job, frames_pcm(pcm, job[0], job[1]), str(dictionary)) for job in jobs)
+        tasks = ((job, frames_pcm(pcm, job[0], job[1]), str(dictionary), entries, centre) for job in jobs)
         aligned = _run(tasks, workers if len(chunks) > 1 else 1, len(chunks), progress)
     timed = [_fallback(job, audio.duration) if result is None else _restore_pauses(result, energy, threshold)
              for job, result in aligned]
@@ -162,12 +169,13 @@ def _decoder(dictionary: str, wide: bool = False):
                    loglevel="FATAL", **options)
 
 
-def _dictionary_text(transcript: Transcript) -> str:
-    lines = []
+def _entries(transcript: Transcript) -> dict[str, tuple[str, ...]]:
+    """Dictionary entry name (`word`, `word(2)`, ...) -> the phone labels of that pronunciation."""
+    entries = {}
     for pron in {p.word: p for p in transcript.words}.values():
         for i, phones in enumerate(pron.variants):
-            lines.append(f"{pron.word}{'' if i == 0 else f'({i + 1})'} {' '.join(phones)}")
-    return "\n".join(lines) + "\n"
+            entries[f"{pron.word}{'' if i == 0 else f'({i + 1})'}"] = phones
+    return entries
 
 
 def _run(tasks, workers: int, total: int, progress) -> list:
@@ -191,9 +199,9 @@ def _run(tasks, workers: int, total: int, progress) -> list:
     return results
 
 
-def _align_chunk(task: tuple[tuple[int, int, list[str]], bytes, str]) -> list[_Word] | None:
+def _align_chunk(task: tuple[tuple[int, int, list[str]], bytes, str, dict, float]) -> list[_Word] | None:
     """Two-pass alignment of one chunk; None when even wide beams cannot fit the words to the audio."""
-    (start, _, words), pcm, dictionary = task
+    (start, _, words), pcm, dictionary, entries, centre = task
     if not words:
         return []
     for wide in (False, True):
@@ -203,7 +211,7 @@ def _align_chunk(task: tuple[tuple[int, int, list[str]], bytes, str]) -> list[_W
             _decode(decoder, pcm)  # pass 1 places the words
             decoder.set_alignment()
             _decode(decoder, pcm)  # pass 2 places their phones
-            return _parse(decoder.get_alignment(), start * FRAME)
+            return _parse(decoder.get_alignment(), start * FRAME, entries, centre)
         except RuntimeError:
             continue
     return None
@@ -215,22 +223,37 @@ def _decode(decoder, pcm: bytes) -> None:
     decoder.end_utt()
 
 
-def _parse(alignment, offset: float) -> list[_Word]:
+def _parse(alignment, offset: float, entries: dict[str, tuple[str, ...]], centre: float) -> list[_Word]:
+    """Words and phones of a decoded chunk starting at `offset` seconds; confidences around `centre`."""
     out = []
     for entry in alignment:
         name = re.sub(r"\(\d+\)$", "", entry.name)
         start, end = offset + entry.start * FRAME, offset + (entry.start + entry.duration) * FRAME
         label = SILENCE if name[0] in "<[+" else name  # <sil>, [NOISE], +BREATH+: fillers
-        confidence = _confidence(entry.score / max(1, entry.duration))
-        phones = tuple(Segment(SILENCE if p.name in ("SIL", "+SPN+", "+NSN+") else p.name,
-                               offset + p.start * FRAME, offset + (p.start + p.duration) * FRAME, confidence)
-                       for p in entry)
-        out.append(_Word(Segment(label, start, end, confidence), phones))
+        confidence = _confidence(entry.score / max(1, entry.duration), centre)
+        phones = [Segment(SILENCE if p.name in ("SIL", "+SPN+", "+NSN+") else p.name,
+                          offset + p.start * FRAME, offset + (p.start + p.duration) * FRAME, confidence)
+                  for p in entry]
+        if entry.name in entries:
+            phones = _own_labels(phones, entries[entry.name])
+        out.append(_Word(Segment(label, start, end, confidence), tuple(phones)))
     return out
 
 
-def _confidence(score_per_frame: float) -> float:
-    return 1.0 / (1.0 + math.exp(-(score_per_frame - SCORE_CENTRE) / SCORE_SCALE))
+def _own_labels(aligned: list[Segment], labels: tuple[str, ...]) -> list[Segment]:
+    """The English-model phones of a word regrouped under the word's own phone labels (`pf` over P and F)."""
+    if all(acoustic(label) == (label,) for label in labels):
+        return aligned
+    out, i = [], 0
+    for label in labels:
+        group = aligned[i:i + len(acoustic(label))]
+        out.append(Segment(label, group[0].start, group[-1].end, group[0].confidence))
+        i += len(group)
+    return out
+
+
+def _confidence(score_per_frame: float, centre: float) -> float:
+    return 1.0 / (1.0 + math.exp(-(score_per_frame - centre) / SCORE_SCALE))
 
 
 # ---------------------------------------------------------------------------------------------- after alignment

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..audio import Audio, load_audio
 from ..errors import UserError
+from ..languages import ENGLISH, check_script, find_language
 from ..options import check_workers, option
 from ..text import normalize, pronounce, read_text
 from . import ALIGNERS, Alignment
@@ -26,18 +27,22 @@ WORKERS = 2  # aligner processes for long audio
 @dataclass(frozen=True)
 class SpeechOptions:
     """Where the speech's timing comes from: a transcript to align (`text`: the words, or a .txt file holding
-    them), an alignment to read, or neither; and how to align."""
+    them) in its language, an alignment to read, or neither; and how to align."""
 
     text: str | None = option(None, or_file=".txt")
+    language: str = ENGLISH  # the transcript's language, a code such as de, fr, pt-br (meshsync languages)
     alignment: Path | None = None  # a Montreal Forced Aligner / Praat TextGrid
     aligner: str = ALIGNERS[0]
-    lexicon: Path | None = None  # extra pronunciations, CMU or MFA dictionary format
+    lexicon: Path | None = None  # extra pronunciations: CMU, MFA or `word<TAB>ipa`
 
     def __post_init__(self):
         if self.aligner not in ALIGNERS:
             raise UserError(f"unknown aligner '{self.aligner}'; choose one of {', '.join(ALIGNERS)}")
         if self.text is not None and self.alignment is not None:
             raise UserError("give the transcript (--text) or an alignment (--alignment), not both")
+        language = find_language(self.language)
+        if self.text is not None:  # before any work: a transcript in another script is a wrong --language
+            check_script(read_text(self.text), language)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,12 +57,12 @@ class Speech:
 def load_speech(path: Path, options: SpeechOptions = SpeechOptions(), listen: bool = False,
                 workers: int = WORKERS, progress: Callable[[str], Progress | None] = lambda label: None) -> Speech:
     """The speech in the audio file at `path`, aligned to the options' text or read from their alignment.
-    Without either: no alignment, or with `listen` the English words PocketSphinx recognises, aligned.
+    Without either: no alignment, or with `listen` (English only) the words PocketSphinx recognises, aligned.
     `progress(label)` gives the callback for the recognition and alignment steps."""
     audio = load_audio(path)
     text = options.text
     if text is None and options.alignment is None:
-        if not listen:
+        if not listen or find_language(options.language).code != ENGLISH:
             return Speech(audio, None, "audio-only")
         log.info("no transcript: recognising English words (--method network listens in any language)")
         text = recognize(audio, progress("recognise"))
@@ -80,9 +85,13 @@ def align_speech(audio: Audio, options: SpeechOptions, workers: int = WORKERS,
     if options.text is None:
         raise UserError("give the transcript (--text) or an alignment (--alignment FILE.TextGrid)")
     transcript_text = read_text(options.text)
+    language = find_language(options.language)
     if options.aligner == "mfa":
-        return mfa_align(audio, transcript_text)
-    transcript = pronounce(normalize(transcript_text), options.lexicon)
+        if not language.mfa:
+            raise UserError(f"meshsync knows no Montreal Forced Aligner model for {language.name}; align with "
+                            "--aligner pocketsphinx, or give the TextGrid of your own MFA run with --alignment")
+        return mfa_align(audio, transcript_text, language.mfa)
+    transcript = pronounce(normalize(transcript_text, language.code), language.code, options.lexicon)
     if transcript.guessed:
         log.info("guessed pronunciations for: %s", ", ".join(transcript.guessed))
     return pocketsphinx_align(audio, transcript, workers=workers, progress=progress)
