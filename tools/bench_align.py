@@ -2,9 +2,11 @@
 
     python tools/bench_align.py build/corpus                 # every clip folder, grouped by voice and noise
     python tools/bench_align.py build/corpus --long          # also the long recordings: wall time, peak RSS
+    python tools/bench_align.py build/corpus-intl --language de,fr   # only clips in these languages
 
-Boundary error: the reference and aligned phone sequences are matched (difflib, equal-length substitutions
-paired too); every boundary of a matched reference phone is compared with the aligned one. Reports mean and
+Boundary error: the reference and aligned phone sequences are matched (difflib on labels without length or
+nasality marks, equal-length substitutions paired too); every boundary of a matched reference phone is
+compared with the aligned one. Reports mean and
 median error, share within 20 and 50 ms, share over 100 ms, and the real-time factor (align time / duration).
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from meshsync.align.pocketsphinx import align
 from meshsync.audio import load_audio
+from meshsync.phones import base
 from meshsync.text import normalize, pronounce
 
 
@@ -31,7 +34,7 @@ def boundary_errors(reference: list, aligned: list) -> list[float]:
     """|aligned - reference| in seconds for each boundary of the matched, non-silent phones."""
     ref = [p for p in reference if p[0] != "sil"]
     hyp = [p for p in aligned if p[0] != "sil"]
-    matcher = difflib.SequenceMatcher(a=[p[0] for p in ref], b=[p[0] for p in hyp], autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[base(p[0]) for p in ref], b=[base(p[0]) for p in hyp], autojunk=False)
     pairs: dict[float, float] = {}
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
@@ -48,7 +51,7 @@ def summary(errors: list[float], seconds: float, audio_seconds: float) -> str:
             f"({len(e)} boundaries)")
 
 
-def bench_clips(corpus: Path, limit: int) -> None:
+def bench_clips(corpus: Path, limit: int, languages: set[str] | None) -> None:
     groups: dict[str, list] = defaultdict(lambda: [[], 0.0, 0.0])
     flagged: dict[str, int] = {}
     clips: dict[str, int] = {}
@@ -56,23 +59,28 @@ def bench_clips(corpus: Path, limit: int) -> None:
         voice, _, noise = folder.name.split("_")
         for meta_path in sorted(folder.glob("*.json"))[:limit]:
             meta = json.loads(meta_path.read_text())
+            language = meta.get("language", "en")
+            if languages and language not in languages:
+                continue
             audio = load_audio(meta_path.with_suffix(".wav"))
             started = time.perf_counter()
-            alignment = align(audio, pronounce(normalize(meta["text"])), workers=1)
+            alignment = align(audio, pronounce(normalize(meta["text"], language), language), workers=1)
             seconds = time.perf_counter() - started
             aligned = [(p.label, p.start, p.end) for p in alignment.phones]
-            flagged[noise] = flagged.get(noise, 0) + bool(alignment.unreliable)
-            clips[noise] = clips.get(noise, 0) + 1
+            key = f"{language} {noise}"
+            flagged[key] = flagged.get(key, 0) + bool(alignment.unreliable)
+            clips[key] = clips.get(key, 0) + 1
             errors = boundary_errors(meta["phones"], aligned)
-            for key in {f"{voice} {noise}", f"{'us3' if voice == 'us3' else 'us1/us2/en1'} {noise}"}:
+            overall = f"{'us3' if voice == 'us3' else 'us1/us2/en1'} {noise}" if language == "en" else key
+            for key in {f"{voice} {noise}", overall}:
                 groups[key][0] += errors
                 groups[key][1] += seconds
                 groups[key][2] += audio.duration
     for key in sorted(groups):
         errors, seconds, duration = groups[key]
         print(f"{key:18s} {summary(errors, seconds, duration)}")
-    for noise in sorted(clips):
-        print(f"correct transcripts flagged unreliable, {noise}: {flagged[noise]}/{clips[noise]}")
+    for key in sorted(clips):
+        print(f"correct transcripts flagged unreliable, {key}: {flagged[key]}/{clips[key]}")
 
 
 def peak_rss_of_tree(pid: int) -> int:
@@ -120,7 +128,7 @@ def bench_long(corpus: Path) -> None:
               f"(all processes); {summary(errors, seconds, duration)}; unreliable {len(aligned['unreliable'])}")
 
 
-def bench_asterisk(work: Path) -> None:
+def bench_asterisk(work: Path, language: str) -> None:
     """Real speech (tools/asterisk.py): a prompt passes when its alignment confidence is at least
     meshsync.align.MIN_CONFIDENCE."""
     from asterisk import prompts, wav
@@ -129,12 +137,12 @@ def bench_asterisk(work: Path) -> None:
     from meshsync.errors import UserError
 
     passed, failures, seconds, duration = 0, [], 0.0, 0.0
-    spoken = prompts()
+    spoken = prompts(language)
     for name, text in spoken:
         try:
-            audio = load_audio(wav(name, work))
+            audio = load_audio(wav(name, work / language, language))
             started = time.perf_counter()
-            alignment = align(audio, pronounce(normalize(text)), workers=1)
+            alignment = align(audio, pronounce(normalize(text, language), language), workers=1)
             seconds += time.perf_counter() - started
             duration += audio.duration
             ok = alignment.confidence >= MIN_CONFIDENCE
@@ -144,8 +152,8 @@ def bench_asterisk(work: Path) -> None:
         passed += ok
         if not ok:
             failures.append(f"{name} ({alignment.confidence:.2f}): {text}" if alignment else name)
-    print(f"asterisk prompts: {passed}/{len(spoken)} = {passed / len(spoken):.1%} aligned with confidence >= "
-          f"{MIN_CONFIDENCE}; {duration / 60:.1f} min of speech, RTF {seconds / max(duration, 1e-9):.3f}")
+    print(f"asterisk prompts ({language}): {passed}/{len(spoken)} = {passed / len(spoken):.1%} aligned with "
+          f"confidence >= {MIN_CONFIDENCE}; {duration / 60:.1f} min of speech, RTF {seconds / max(duration, 1e-9):.3f}")
     for failure in failures:
         print(f"  low: {failure}")
 
@@ -157,11 +165,14 @@ def main() -> None:
     parser.add_argument("--long", action="store_true", help="also the long recordings")
     parser.add_argument("--only-long", action="store_true")
     parser.add_argument("--asterisk", action="store_true", help="also the real asterisk prompts (Debian packages)")
+    parser.add_argument("--language", help="only clips in these languages, comma-separated (default: all)")
     args = parser.parse_args()
+    languages = set(args.language.split(",")) if args.language else None
     if args.asterisk:
-        bench_asterisk(args.corpus / "asterisk")
+        for language in sorted(languages or {"en"}):
+            bench_asterisk(args.corpus / "asterisk", language)
     if not args.only_long:
-        bench_clips(args.corpus, args.limit)
+        bench_clips(args.corpus, args.limit, languages)
     if args.long or args.only_long:
         bench_long(args.corpus)
 

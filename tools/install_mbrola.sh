@@ -1,11 +1,13 @@
 #!/bin/bash
-# Install MBROLA and the us1 us2 us3 en1 voices from Debian contrib/non-free without touching the system's
-# apt sources (only `main` is enabled on these machines): a private sources list, lists and cache.
+# Install MBROLA and voices from Debian contrib/non-free without touching the system's apt sources (only `main`
+# is enabled on these machines): a private sources list, lists and cache.
+#   tools/install_mbrola.sh                 # the voices the tests use (English and one per language)
+#   tools/install_mbrola.sh de4 fr4 es2     # more voices, for benchmarks
 # The voices are non-free (non-commercial use): meshsync uses them for tests and evaluation only.
 set -euo pipefail
-voices="mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1"
+voices="${*:-us1 us2 us3 en1 de2 fr1 es1 it3 br1 nl2 pl1}"
 missing=""
-for p in mbrola $voices; do
+for p in mbrola $(printf 'mbrola-%s ' $voices); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
