@@ -38,6 +38,7 @@ FRAME = 0.01  # s: PocketSphinx's frame step
 FRAME_SAMPLES = round(RATE * FRAME)
 CHUNK_MIN, CHUNK_MAX = 10.0, 30.0  # seconds of audio per aligned chunk
 PAUSE_MIN = 0.25  # a gap at least this long is a pause (chunks are cut there; absorbed ones become silence)
+ONSET_PAUSE_MIN = 0.15  # s: a quiet start this long in a word's first phone is a pause: no stop closure is as long
 WIDE_BEAMS = {"beam": 1e-100, "wbeam": 1e-80, "pbeam": 1e-100, "maxhmmpf": -1}
 # Word confidence = logistic of the acoustic score per frame (PocketSphinx scores each frame against its best
 # senone, so this is a goodness-of-pronunciation measure); calibrated on tools/bench_align.py's English corpus.
@@ -284,7 +285,7 @@ def _restore_pauses(words: list[_Word], energy: np.ndarray, threshold: float) ->
         tail = _quiet_run(energy, threshold, last.start, last.end, from_start=False)
         phones = list(item.phones)
         before, after = [], []
-        if lead >= PAUSE_MIN:
+        if lead >= ONSET_PAUSE_MIN:
             phones[0] = Segment(first.label, first.start + lead, first.end, first.confidence)
             before = [_silence(first.start, first.start + lead)]
         if tail >= PAUSE_MIN and phones[-1].end - tail > phones[-1].start:
