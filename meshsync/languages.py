@@ -36,6 +36,11 @@ class Language:
     aliases: tuple[str, ...]  # other codes that name it
     score_offset: float  # the English model's typical score per frame for this language, relative to English
 
+    @property
+    def group(self) -> str:
+        """The thousands separator: whichever of . and , is not the decimal separator."""
+        return "." if self.decimal == "," else ","
+
 
 @cache
 def languages() -> Mapping[str, Language]:

@@ -182,7 +182,7 @@ def normalize(text: str, language: str = ENGLISH) -> list[str]:
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "–": " ", "—": " ", "…": " "}))
     spell = _token_words if found.code == ENGLISH else functools.partial(_spoken, language=found)
     if found.code != ENGLISH:
-        text = re.sub(r"(\d)\s+([%€$£¥])", r"\1\2", text)  # 12,50 € and 3,5 % are one amount
+        text = re.sub(rf"(\d)\s+([%{_SIGNS}])", r"\1\2", text)  # 12,50 € and 3,5 % are one amount
     words: list[str] = []
     for token in text.split():
         words += spell(token)
@@ -213,7 +213,8 @@ def _token_words(token: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- other languages
 
 _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
-_SYMBOLS = frozenset("%&+=@#") | frozenset(_CURRENCIES)  # read aloud by espeak-ng in the transcript's language
+_SIGNS = re.escape("".join(_CURRENCIES))  # for regular expressions' character classes
+_SYMBOLS = re.escape("%&+=@#") + _SIGNS  # read aloud by espeak-ng in the transcript's language
 _MAX_DIGITS = 15  # longer numbers are read digit by digit (phone numbers, codes)
 # What num2words raises where a language lacks a kind of number (or its code trips on one): read it plainer.
 _NUM2WORDS_GAPS = (NotImplementedError, TypeError, KeyError, IndexError, ValueError, OverflowError)
@@ -228,10 +229,10 @@ def _spoken(token: str, language: Language) -> list[str]:
     if number is not None:
         return number
     bare = token.rstrip(".")
-    if bare in _SYMBOLS:
+    if re.fullmatch(f"[{_SYMBOLS}]", bare):
         return [bare]
-    if re.search(r"\d", bare) or re.search(r"[%&+=@#€$£¥/]", bare):  # 14:30, 50%, A4, 24/7
-        parts = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w'-]*[^\W\d_])?|[%&+=@#€$£¥]", bare)
+    if re.search(rf"[\d/{_SYMBOLS}]", bare):  # 14:30, 50%, A4, 24/7
+        parts = re.findall(rf"\d+(?:[.,]\d+)*|[^\W\d_](?:[\w'-]*[^\W\d_])?|[{_SYMBOLS}]", bare)
         return [word for part in parts if part != bare for word in _spoken(part, language)]
     return _letters(bare)
 
@@ -243,12 +244,11 @@ def _letters(text: str) -> list[str]:
 
 def _number_words(token: str, language: Language) -> list[str] | None:
     """Numbers, ordinals, years, decimals and money in `language`, or None when `token` is none of them."""
-    group = "." if language.decimal == "," else ","
-    number = rf"\d{{1,3}}(?:[{re.escape(group)}\u202f]\d{{3}})+(?:{re.escape(language.decimal)}\d+)?" \
-             rf"|\d+(?:{re.escape(language.decimal)}\d+)?"
-    money = re.fullmatch(rf"([$€£¥]?)({number})([$€£¥]?)\.?", token)
+    group, decimal = re.escape(language.group), re.escape(language.decimal)
+    number = rf"\d{{1,3}}(?:[{group}\u202f]\d{{3}})+(?:{decimal}\d+)?|\d+(?:{decimal}\d+)?"
+    money = re.fullmatch(rf"([{_SIGNS}]?)({number})([{_SIGNS}]?)\.?", token)
     if money and (money[1] or money[3]):
-        return _amount(money[2], money[1] or money[3], language, group)
+        return _amount(money[2], money[1] or money[3], language)
     for suffix in sorted(language.ordinals, key=len, reverse=True):
         digits = token[:-len(suffix)]
         if token.endswith(suffix) and digits.isdigit() and len(digits) <= 3 \
@@ -260,7 +260,7 @@ def _number_words(token: str, language: Language) -> list[str] | None:
     digits = plain[1]
     if re.fullmatch(r"1\d{3}|20\d\d", digits):
         return _say(int(digits), language, "year")
-    whole, _, fraction = digits.replace(group, "").replace("\u202f", "").partition(language.decimal)
+    whole, _, fraction = _plain(digits, language).partition(".")
     if not fraction:
         return _say(int(whole), language)
     if language.decimal_word:
@@ -268,8 +268,13 @@ def _number_words(token: str, language: Language) -> list[str] | None:
     return _say(Decimal(f"{whole}.{fraction}"), language)
 
 
-def _amount(amount: str, sign: str, language: Language, group: str) -> list[str]:
-    value = Decimal(amount.replace(group, "").replace("\u202f", "").replace(language.decimal, "."))
+def _plain(digits: str, language: Language) -> str:
+    """A number as the language writes it -> as Python reads it: 1.250,50 -> 1250.50 in German."""
+    return digits.replace(language.group, "").replace("\u202f", "").replace(language.decimal, ".")
+
+
+def _amount(amount: str, sign: str, language: Language) -> list[str]:
+    value = Decimal(_plain(amount, language))
     try:
         return _letters(num2words(value, lang=language.numbers, to="currency", currency=_CURRENCIES[sign]))
     except _NUM2WORDS_GAPS:  # no money in this language: the number, then the sign as espeak-ng reads it
