@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .files import check_input_file
 
 log = logging.getLogger("meshsync")
 
@@ -56,11 +58,13 @@ class Audio:
 
 def load_audio(path: str | Path, rate: int | None = None) -> Audio:
     """Decode `path` to mono float32, at `rate` Hz if given, and check that it holds usable sound."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such audio file")
+    try:
+        path = check_input_file(path, "audio file")
+    except UserError as exc:
+        raise AudioError(str(exc)) from None
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty")
+    _check_wav_format(path)  # by content: a WAV named .mp3 goes to ffmpeg, which is as lenient
     audio = _read_soundfile(path)
     if audio is None:
         audio = _read_ffmpeg(path)
@@ -87,6 +91,42 @@ def _read_soundfile(path: Path) -> Audio | None:
     except (soundfile.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"{path}: the audio data is corrupt ({_first_line(str(exc))})") from exc
     return Audio(_mono(data), int(rate))
+
+
+WAV_SAMPLE_BITS = {1: (8, 16, 24, 32), 3: (32, 64)}  # PCM and IEEE float formats of a WAV's fmt chunk
+WAV_EXTENSIBLE = 0xFFFE  # its real format is the first two bytes of the SubFormat GUID, 24 bytes into fmt
+
+
+def _check_wav_format(path: Path) -> None:
+    """Refuse a WAV whose fmt chunk contradicts itself (no channels, block align 0; for PCM and float, 7 bits a
+    sample or a block align that does not fit): libsndfile decodes some of those as noise instead of failing."""
+    fmt = _wav_fmt_chunk(path)
+    if fmt is None:
+        return  # not a RIFF WAV, or no fmt chunk: libsndfile judges it
+    if len(fmt) < 16:
+        raise AudioError(f"{path}: the WAV header is truncated; re-export the file")
+    tag, channels, rate, _, align, bits = struct.unpack_from("<HHIIHH", fmt)
+    if tag == WAV_EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack_from("<H", fmt, 24)[0]
+    pcm = tag in WAV_SAMPLE_BITS
+    if channels < 1 or rate < 1 or align < 1 or (pcm and (bits not in WAV_SAMPLE_BITS[tag]
+                                                          or align != channels * bits // 8)):
+        raise AudioError(f"{path}: the WAV header contradicts itself ({bits} bits a sample, {channels} channels, "
+                         f"{rate} Hz, {align} bytes a frame); re-export the file")
+
+
+def _wav_fmt_chunk(path: Path) -> bytes | None:
+    """The first 40 bytes of a RIFF WAV's fmt chunk; None when the file is no RIFF WAV or has none."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            return None
+        while len(chunk := f.read(8)) == 8:
+            kind, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if kind == b"fmt ":
+                return f.read(min(size, 40))
+            f.seek(size + (size & 1), 1)
+    return None
 
 
 # Channel counts of the layouts ffmpeg names in its stream description ("N channels" otherwise).

@@ -30,6 +30,12 @@ def channel_names() -> tuple[str, ...]:
     return arkit_names() + ROTATIONS
 
 
+def channel_limits(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The values each channel can take: blendshape weights 0..1, rotations within half a turn either way."""
+    rotation = np.array([name in ROTATIONS for name in names])
+    return np.where(rotation, -np.pi, 0.0), np.where(rotation, np.pi, 1.0)
+
+
 def mouth_mask(names: tuple[str, ...]) -> np.ndarray:
     """Boolean mask of the mouth channels among `names`."""
     return np.array([name.startswith(MOUTH_PREFIXES) for name in names])

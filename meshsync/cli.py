@@ -7,7 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+import signal
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,9 +18,9 @@ from . import __version__
 from .align import ALIGNERS
 from .align.speech import WORKERS, SpeechOptions
 from .animate import CURVES_FPS, METHODS, AnimationOptions
-from .errors import UserError
+from .errors import UserError, one_line
 from .export import FORMATS, ExportOptions
-from .files import check_output_folder, default_avatar_path
+from .files import atomic_output, check_not_inputs, check_output_folder, default_avatar_path
 from .languages import languages
 from .options import build, check_workers
 from .render.camera import camera_presets
@@ -26,24 +29,60 @@ from .render.video import VIDEO_FPS, VideoOptions
 from .rig import RigOptions, load_profiles
 
 log = logging.getLogger("meshsync")
+# The flags and arguments that name input files, of any command (an output must not overwrite one).
+INPUT_ARGUMENTS = ("audio", "text", "alignment", "lexicon", "curves", "avatar", "rig", "background")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # handled as Ctrl-C (SIGINT) is
+USAGE_ERROR = 2  # exit status of a command line argparse cannot parse (1: any other error)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (how render farms and terminals stop a task), unwound like Ctrl-C: temporary files
+    and work folders are removed, and a batch keeps its finished jobs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame) -> None:
+    raise Stopped(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _log_to_stderr(quiet=getattr(args, "quiet", False))
+    handlers = {signum: signal.signal(signum, _stop) for signum in STOP_SIGNALS}
     try:
         return args.run(args)
     except UserError as exc:
         print(f"meshsync: error: {exc}", file=sys.stderr)
         return 1
+    except Stopped as exc:
+        print(f"meshsync: stopped by {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("meshsync: interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line like every other error, and a value that starts with a minus
+    sign (--fps -inf, --size -320x180, --frames -1-5) is a value for its option's check, not an unknown flag."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"meshsync: error: {one_line(message)}; see `{self.prog} --help`\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="meshsync", description="Audio-driven lip sync for 3D avatars.")
+    parser = _Parser(prog="meshsync", description="Audio-driven lip sync for 3D avatars.")
     parser.add_argument("--version", action="version", version=f"meshsync {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -246,20 +285,39 @@ def _speech(args: argparse.Namespace, listen: bool = False):
                        lambda label: _progress(label, args.quiet))
 
 
+def _check_outputs(args: argparse.Namespace, *outputs: Path | None) -> None:
+    """No output may be one of the command's input files: writing it would destroy what it is made from."""
+    inputs = [getattr(args, name, None) for name in INPUT_ARGUMENTS]
+    check_not_inputs(outputs, [*inputs, *getattr(args, "segments", [])])
+
+
+@contextmanager
+def _plot_beside(args: argparse.Namespace):
+    """With --plot, a temporary path to draw the plot to before the main output is written, moved into place
+    after it: a job writes both or neither."""
+    if not args.plot:
+        yield None
+        return
+    with atomic_output(args.plot) as tmp:
+        yield tmp
+
+
 def run_align(args: argparse.Namespace) -> int:
     from .align.output import check_alignment_output, write_alignment
 
     check_alignment_output(args.output)
     if args.plot:
         _require_png(args.plot, "the plot")
+    _check_outputs(args, args.output, args.plot)
     check_workers(args.workers)
     speech = _speech(args)
     audio, alignment = speech.audio, speech.alignment
-    write_alignment(alignment, args.output)
-    if args.plot:
-        from .align.plot import plot_alignment
+    with _plot_beside(args) as plot:
+        if plot:
+            from .align.plot import plot_alignment
 
-        plot_alignment(audio, alignment, args.plot)
+            plot_alignment(audio, alignment, plot)
+        write_alignment(alignment, args.output)
     if not args.quiet:
         print(f"wrote {args.output}: {len(alignment.words)} words, {len(alignment.phones)} phones, "
               f"confidence {alignment.confidence:.2f}")
@@ -288,13 +346,15 @@ def run_animate(args: argparse.Namespace) -> int:
         avatar_suffixes = ", ".join(s for f in FORMATS if f.avatar for s in f.suffixes)
         raise UserError(f"{args.output}: this format holds ARKit curves, not an avatar's shapes; --avatar, --rig "
                         f"and --jaw-bone apply to {avatar_suffixes}")
+    _check_outputs(args, args.output, args.plot)
     rig = rig_options.load() if fmt.avatar else None
     speech, curves, method = _animated(args, options)
-    detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method), args.output)
-    if args.plot:
-        from .animate.plot import plot_curves
+    with _plot_beside(args) as plot:
+        if plot:
+            from .animate.plot import plot_curves
 
-        plot_curves(curves, speech.alignment, args.plot)
+            plot_curves(curves, speech.alignment, plot)
+        detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method), args.output)
     if not args.quiet:
         print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({speech.mode}, {method}){detail}")
     return 0
@@ -323,6 +383,7 @@ def _render_setup(args: argparse.Namespace):
     from .render.video import check_segment_start, check_video_output, parse_frames
 
     mp4 = check_video_output(args.output)
+    _check_outputs(args, args.output)
     video = build(VideoOptions, vars(args))
     if mp4:
         video.check_mp4()
@@ -359,6 +420,7 @@ def run_concat(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".mp4":
         raise UserError(f"{args.output}: the joined video is an .mp4")
     check_output_folder(args.output)
+    _check_outputs(args, args.output)
     concat_mp4(args.segments, load_audio(args.audio), args.output)
     if not args.quiet:
         print(f"wrote {args.output}: {len(args.segments)} segments joined, with the audio of {args.audio}")

@@ -1,8 +1,12 @@
-"""Small helpers every stage shares: where bundled data lives, and atomic writes of user files."""
+"""Small helpers every stage shares: where bundled data lives, the checks on every input file (a regular
+file, JSON of sane depth, an image of sane size) and output file (a writable folder, not an input), and
+atomic writes of user files."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +29,69 @@ def default_avatar_path() -> Path:
     return data_dir("assets") / "head.glb"
 
 
+MAX_IMAGE_PIXELS = 8192 * 8192  # larger images are refused before they are decoded (decompression bombs)
+
+
+def check_input_file(path: str | os.PathLike, what: str) -> Path:
+    """`path` as a Path, when it names a regular file to read; one line naming the problem otherwise (a folder,
+    a FIFO or a device is no input file: reading one would hang or read forever)."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"{path}: is a folder; give the {what} itself")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{path}: not a regular file (a pipe or a device); give the {what} as a file")
+    return path
+
+
+def parse_json(text: str | bytes):
+    """json.loads, with nesting too deep for Python's parser a ValueError like any other malformed JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def decode_image(source, mode: str, what: str):
+    """The pixels of an image file or bytes as a uint8 array in PIL `mode` (RGB, RGBA); images over
+    MAX_IMAGE_PIXELS are refused before they are decoded."""
+    import io
+
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    too_large = f"{what}: too large (at most {MAX_IMAGE_PIXELS:,} pixels); scale it down"
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            if image.size[0] * image.size[1] > MAX_IMAGE_PIXELS:
+                raise UserError(too_large)
+            return np.asarray(image.convert(mode))
+    except Image.DecompressionBombError:  # PIL's own limit, larger than ours, met while opening
+        raise UserError(too_large) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise UserError(f"{what}: not an image PIL can read ({exc})") from exc
+
+
+def check_not_inputs(outputs, inputs) -> None:
+    """Refuse an output that is one of the job's input files: writing it would destroy what it is made from."""
+    for output in outputs:
+        for source in inputs:
+            if output is not None and source is not None and _same_file(output, source):
+                raise UserError(f"{output}: this is also an input of the job; write the output to another file")
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -34,6 +101,8 @@ def _umask() -> int:
 def check_output_folder(path: str | os.PathLike) -> None:
     """Fail before any work when the output's folder is missing or read-only."""
     folder = Path(path).parent
+    if Path(path).is_dir():
+        raise UserError(f"cannot write {path}: it is a folder; give a file name")
     if not folder.is_dir():
         raise UserError(f"cannot write {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):

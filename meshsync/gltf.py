@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 import numpy as np
 
 from .errors import UserError
+from .files import check_input_file, parse_json
 
 BYTE, UNSIGNED_BYTE, SHORT, UNSIGNED_SHORT, UNSIGNED_INT, FLOAT = 5120, 5121, 5122, 5123, 5125, 5126
 COMPONENT_DTYPES = {BYTE: np.int8, UNSIGNED_BYTE: np.uint8, SHORT: np.int16, UNSIGNED_SHORT: np.uint16,
@@ -29,6 +31,28 @@ ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963  # bufferView targets: vertex 
 TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN = 4, 5, 6
 GLB_MAGIC, GLB_VERSION, JSON_CHUNK, BIN_CHUNK = b"glTF", 2, b"JSON", b"BIN\0"
 MAX_FILE_BYTES = 1 << 31
+MAX_ITEMS = 100_000  # nodes, meshes, accessors, ... of one kind: real avatars have thousands at most
+MAX_ELEMENTS = 1 << 24  # elements of an accessor that has no bufferView (all zeros, or sparse)
+# The fields of glTF 2.0's objects that meshsync reads, with the kind of value the specification allows: checked
+# when a document is read, so a wrong type is one line naming the field instead of a failure deep inside.
+FIELDS = {
+    "scenes": {"nodes": "indices"},
+    "nodes": {"children": "indices", "mesh": "index", "skin": "index", "matrix": "numbers16",
+              "translation": "numbers3", "rotation": "numbers4", "scale": "numbers3", "name": "string"},
+    "meshes": {"primitives": "objects", "name": "string"},
+    "primitives": {"attributes": "index map", "indices": "index", "material": "index", "mode": "index",
+                   "targets": "index maps"},
+    "accessors": {"bufferView": "index", "byteOffset": "index", "componentType": "index", "count": "index",
+                  "type": "string", "normalized": "bool", "sparse": "object"},
+    "bufferViews": {"buffer": "index", "byteOffset": "index", "byteLength": "index", "byteStride": "index"},
+    "buffers": {"uri": "string", "byteLength": "index"},
+    "materials": {"name": "string", "pbrMetallicRoughness": "object", "doubleSided": "bool"},
+    "pbrMetallicRoughness": {"baseColorFactor": "numbers4", "baseColorTexture": "object",
+                             "metallicFactor": "number", "roughnessFactor": "number"},
+    "textures": {"source": "index"},
+    "images": {"uri": "string", "bufferView": "index", "mimeType": "string"},
+    "skins": {"joints": "indices", "inverseBindMatrices": "index"},
+}
 MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
@@ -85,12 +109,70 @@ def parse_glb(data: bytes, path: Path) -> tuple[dict, bytes | None]:
     if JSON_CHUNK not in chunks:
         raise GltfError(f"{path}: GLB without a JSON chunk")
     try:
-        doc = json.loads(chunks[JSON_CHUNK].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise GltfError(f"{path}: GLB JSON chunk is not valid JSON") from None
+        doc = parse_json(chunks[JSON_CHUNK].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise GltfError(f"{path}: GLB JSON chunk is not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise GltfError(f"{path}: GLB JSON chunk is not a glTF object")
     return doc, chunks.get(BIN_CHUNK)
+
+
+def check_fields(doc: dict, path: Path) -> None:
+    """Every object meshsync reads holds the kinds of values FIELDS names, and no list is absurdly long."""
+    for kind in FIELDS:
+        if kind in ("primitives", "pbrMetallicRoughness"):
+            continue
+        items = doc.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise GltfError(f"{path}: '{kind}' must be a list of at most {MAX_ITEMS} objects")
+        for i, item in enumerate(items):
+            _check_object(item, kind, f"{kind}[{i}]", path)
+            for j, primitive in enumerate((item.get("primitives") or []) if kind == "meshes" else []):
+                _check_object(primitive, "primitives", f"{kind}[{i}].primitives[{j}]", path)
+            if kind == "materials" and item.get("pbrMetallicRoughness") is not None:
+                _check_object(item["pbrMetallicRoughness"], "pbrMetallicRoughness",
+                              f"{kind}[{i}].pbrMetallicRoughness", path)
+
+
+def _check_object(item, kind: str, where: str, path: Path) -> None:
+    if not isinstance(item, dict):
+        raise GltfError(f"{path}: {where} must be a JSON object")
+    for name, expected in FIELDS[kind].items():
+        value = item.get(name)
+        if value is not None and not _is_a(value, expected):
+            raise GltfError(f"{path}: {where}.{name} must be {_words(expected)}, not {json.dumps(value)[:40]}")
+
+
+def _words(expected: str) -> str:
+    """A kind of value of FIELDS in words."""
+    if expected.startswith("numbers"):
+        return f"a list of {expected[7:]} finite numbers"
+    return {"index": "a whole number from 0", "indices": "a list of whole numbers from 0",
+            "objects": "a list of objects", "index map": "an object of names and whole numbers",
+            "index maps": "a list of objects of names and whole numbers", "number": "a finite number",
+            "string": "text", "bool": "true or false", "object": "an object"}[expected]
+
+
+def _is_a(value, expected: str) -> bool:
+    """Whether a JSON value is of the kind FIELDS names."""
+    if expected == "index":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if expected == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if expected.startswith("numbers"):
+        size = int(expected[7:])
+        return isinstance(value, list) and len(value) == size and all(_is_a(v, "number") for v in value)
+    if expected == "indices":
+        return isinstance(value, list) and all(_is_a(v, "index") for v in value)
+    if expected == "index map":
+        return isinstance(value, dict) and all(_is_a(v, "index") for v in value.values())
+    if expected == "index maps":
+        return isinstance(value, list) and all(_is_a(v, "index map") for v in value)
+    if expected == "objects":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    return isinstance(value, {"string": str, "bool": bool, "object": dict}[expected])
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -103,6 +185,7 @@ class Document:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.json, self._blob = self._parse()
+        check_fields(self.json, self.path)
         self.folder = self.path.resolve().parent
         self._buffers: dict[int, bytes] = {}
         self._accessors: dict[int, np.ndarray] = {}
@@ -112,18 +195,19 @@ class Document:
 
     def _parse(self) -> tuple[dict, bytes | None]:
         path = self.path
-        if not path.is_file():
-            problem = "is a folder" if path.is_dir() else "no such file"
-            raise GltfError(f"{path}: {problem}; give the path of a .glb or .gltf avatar")
+        try:
+            check_input_file(path, "avatar file")
+        except UserError as exc:
+            raise GltfError(str(exc)) from None
         if path.stat().st_size > MAX_FILE_BYTES:
             raise GltfError(f"{path}: larger than 2 GiB; not a usable avatar")
         data = path.read_bytes()
         if data[:4] == GLB_MAGIC:
             return parse_glb(data, path)
         try:
-            doc = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise GltfError(f"{path}: not a glTF or GLB file (neither GLB header nor JSON)") from None
+            doc = parse_json(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise GltfError(f"{path}: not a glTF or GLB file (neither GLB header nor JSON: {exc})") from None
         if not isinstance(doc, dict) or "asset" not in doc:
             raise GltfError(f"{path}: JSON but not glTF (no 'asset' object)")
         return doc, None
@@ -217,6 +301,9 @@ class Document:
     def _dense(self, index: int, acc: dict, dtype: np.dtype, ncomp: int) -> np.ndarray:
         count = acc["count"]
         if acc.get("bufferView") is None:
+            if count * ncomp > MAX_ELEMENTS:
+                raise self.fail(f"accessor {index}: {count} elements without a bufferView; at most "
+                                f"{MAX_ELEMENTS // ncomp}")
             return np.zeros((count, ncomp), dtype=dtype)
         data, start, length, stride = self.view(acc["bufferView"])
         element = dtype.itemsize * ncomp

@@ -21,6 +21,7 @@ from pathlib import Path
 from num2words import num2words
 
 from .errors import UserError
+from .files import check_input_file
 from .languages import ENGLISH, Language, find_language
 from .phones import arpabet, espeak_phones, ipa_to_arpabet, segment
 
@@ -61,10 +62,9 @@ def _tables() -> dict:
 def read_text(value: str) -> str:
     """`--text` is either the transcript itself or a path to a UTF-8 text file."""
     path = Path(value)
-    if not (path.suffix.lower() == ".txt" or _is_file(path)):
+    if not (path.suffix.lower() == ".txt" or _exists(path)):
         return _nonempty(value, "the transcript")
-    if not path.is_file():
-        raise UserError(f"{path}: no such transcript file")
+    check_input_file(path, "transcript file")
     data = path.read_bytes()
     if len(data) > MAX_TEXT_BYTES:
         raise UserError(f"{path}: the transcript is over {MAX_TEXT_BYTES // 1_000_000} MB; split the job")
@@ -75,10 +75,11 @@ def read_text(value: str) -> str:
     return _nonempty(text, str(path))
 
 
-def _is_file(path: Path) -> bool:
-    """False for anything that cannot name a file (too long, a newline inside), not an OSError."""
+def _exists(path: Path) -> bool:
+    """Whether `path` names something (a folder too: refused then as no transcript file); False for text that
+    cannot name one (too long, a newline inside)."""
     try:
-        return "\n" not in str(path) and path.is_file()
+        return "\n" not in str(path) and path.exists()
     except (OSError, ValueError):
         return False
 
@@ -174,6 +175,10 @@ _RULES: list[tuple[re.Pattern, object]] = [
 ]
 
 
+_MAX_DIGITS = 15  # longer numbers are read digit by digit (phone numbers, codes), grouped ones too
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_DIGITS + 1},}}|\d{{1,3}}(?:[,.\u202f]\d{{3}}){{{_MAX_DIGITS // 3},}}")
+
+
 def normalize(text: str, language: str = ENGLISH) -> list[str]:
     """Spoken words of a transcript, lower case: numbers, money, years, abbreviations and symbols spelled out
     in the transcript's language (a language code; a UserError names the supported ones)."""
@@ -181,6 +186,7 @@ def normalize(text: str, language: str = ENGLISH) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "–": " ", "—": " ", "…": " "}))
     spell = _token_words if found.code == ENGLISH else functools.partial(_spoken, language=found)
+    text = _LONG_NUMBER.sub(lambda m: " ".join(re.findall(r"\d", m[0])), text)
     if found.code != ENGLISH:
         text = re.sub(rf"(\d)\s+([%{_SIGNS}])", r"\1\2", text)  # 12,50 € and 3,5 % are one amount
     words: list[str] = []
@@ -215,7 +221,6 @@ def _token_words(token: str) -> list[str]:
 _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
 _SIGNS = re.escape("".join(_CURRENCIES))  # for regular expressions' character classes
 _SYMBOLS = re.escape("%&+=@#") + _SIGNS  # read aloud by espeak-ng in the transcript's language
-_MAX_DIGITS = 15  # longer numbers are read digit by digit (phone numbers, codes)
 # What num2words raises where a language lacks a kind of number (or its code trips on one): read it plainer.
 _NUM2WORDS_GAPS = (NotImplementedError, TypeError, KeyError, IndexError, ValueError, OverflowError)
 
@@ -345,9 +350,7 @@ def read_lexicon(path: Path, english: bool = True) -> dict[str, tuple[tuple[str,
     """A user lexicon: CMU (`WORD  K AH0 ...`, `word(2) ...`), MFA (`word\\t[probabilities\\t]phones`) or IPA
     (`word\\tipa`, phones joined or space-separated). English keeps ARPAbet (IPA is converted); other
     languages keep what the entry gives."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such lexicon file")
+    path = check_input_file(path, "lexicon file")
     entries: dict[str, list[tuple[str, ...]]] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -4,12 +4,15 @@ in other rig conventions, and curves animated once. tests/ and tools/ are on the
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import build_test_avatars
 import pytest
 from cli_helpers import meshsync
 from corpus import SENTENCES, make_clip
+from hypothesis import HealthCheck, settings
 
 from meshsync.align.speech import SpeechOptions, align_speech
 from meshsync.align.textgrid import read_textgrid
@@ -64,3 +67,25 @@ def curves(speech):
     wav, grid, _ = speech
     audio = load_audio(wav)
     return animate(audio, read_textgrid(grid, audio.duration))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 200 kB file system (tmpfs), where a render runs out of space; skipped where mounting is not allowed."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+# The fuzz tests' profiles: `ci` runs a fixed set of examples in every test run; `nightly` (tools/fuzz.py) many
+# more, new ones each time. A deadline per example keeps "bounded time" a checked property.
+settings.register_profile("ci", max_examples=40, derandomize=True, database=None, deadline=10_000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=int(os.environ.get("MESHSYNC_FUZZ_EXAMPLES", 2000)),
+                          database=None, deadline=10_000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("MESHSYNC_FUZZ", "ci"))

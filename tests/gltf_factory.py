@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from meshsync.gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Writer, glb_bytes
+from meshsync.files import default_avatar_path
+from meshsync.gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, Writer, glb_bytes, merged
 
 # A unit quad facing +Z, two morph targets: "lift" moves vertex 2 up (dense), "push" moves 0 and 1
 # forward (sparse), and a 2x1 texture: left half red, right half green.
@@ -136,3 +137,16 @@ def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
                      {"name": "jaw", "translation": [1.0, 0.0, 0.0]}]
     doc["scenes"][0]["nodes"] = [0, 1]
     return write_glb(path, doc, blob)
+
+
+def head_glb(path: Path, mutate: Callable[[dict], None]) -> Path:
+    """The default head as a GLB, after `mutate` has edited its JSON document."""
+    writer = merged(Document(default_avatar_path()))
+    mutate(writer.doc)
+    path.write_bytes(writer.file_bytes(".glb"))
+    return path
+
+
+def head_node(doc: dict) -> dict:
+    """The node that places the head's mesh."""
+    return next(node for node in doc["nodes"] if node.get("mesh") is not None)

@@ -164,7 +164,8 @@ def _kill_a_rendering_worker(batch_pid: int, out: Path, deadline: float) -> int 
     return None
 
 
-def test_an_interrupted_batch_keeps_its_segments_and_resumes(speech, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])  # Ctrl-C, and how render farms stop a task
+def test_an_interrupted_batch_keeps_its_segments_and_resumes(speech, tmp_path, stop):
     folder = jobs_folder(speech, tmp_path)
     jobs = write_csv(folder / "jobs.csv", "id,audio,alignment,outputs,size",
                      *(f"clip{i},audio/map.wav,audio/map.TextGrid,mp4,640x360" for i in range(3)))
@@ -175,10 +176,10 @@ def test_an_interrupted_batch_keeps_its_segments_and_resumes(speech, tmp_path):
     deadline = time.monotonic() + 120
     while len(list(out.glob(".meshsync-work/*/segment-*.mp4"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    batch.send_signal(signal.SIGINT)  # Ctrl-C
+    batch.send_signal(stop)
     _, stderr = batch.communicate(timeout=120)
-    assert batch.returncode == 130, stderr
-    assert stderr.strip().endswith("meshsync: interrupted")
+    assert batch.returncode == 128 + stop, stderr
+    assert stderr.strip().endswith("meshsync: interrupted" if stop == signal.SIGINT else "meshsync: stopped by SIGTERM")
     kept = list(out.glob(".meshsync-work/*/segment-*.mp4"))
     assert len(kept) >= 2 and not list(out.glob("*.mp4"))  # whole segments kept, no partial output
 
@@ -274,7 +275,7 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
     assert errors == {
         "fast": "line 1: fps 'fast' is not a number",
         "mp3": "line 2: outputs 'mp4 mp3': choose from mp4, tsv, rhubarb.json, json, csv, glb, gltf, usda, usdc, usd",
-        "avatar": f"line 3: avatar {folder}/heads/missing.glb: no such file",
+        "avatar": f"line 3: {folder}/heads/missing.glb: no such avatar file",
         "../up": "line 4: '../up' cannot name output files; give an id of letters, digits, '.', '-', '_' "
                  "(and '/' for subfolders)",
         "odd": "line 5: --size 641x360: H.264 needs an even width and height",

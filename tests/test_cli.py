@@ -18,7 +18,7 @@ from meshsync.rig import RigOptions
 
 
 @pytest.mark.parametrize("args,words", [
-    (["poses", "--avatar", "no-such.glb", "-o", "{tmp}/x.png"], ["no-such.glb", "no such file"]),
+    (["poses", "--avatar", "no-such.glb", "-o", "{tmp}/x.png"], ["no-such.glb", "no such avatar file"]),
     (["poses", "-o", "{tmp}/x.jpg"], ["PNG"]),
     (["poses", "-o", "{tmp}/missing-folder/x.png"], ["does not exist"]),
     (["poses", "-o", "{tmp}/x.png", "--aa", "7"], ["anti-aliasing"]),

@@ -196,18 +196,6 @@ def test_bad_input_is_one_line_and_leaves_no_file(speech, tmp_path, audio, outpu
     assert not no_files(tmp_path, {quad, junk})
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 200 kB file system (tmpfs), where a render runs out of space; skipped where mounting is not allowed."""
-    folder = tmp_path / "small"
-    folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(folder)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    yield folder
-    subprocess.run(["umount", str(folder)], check=True)
-
-
 def test_disk_full_mid_render_is_one_line_and_leaves_no_partial_file(speech, small_disk):
     wav, grid, _ = speech
     result = meshsync("render", str(wav), "--alignment", str(grid), "-o", str(small_disk / "talk.mp4"), "--quiet")

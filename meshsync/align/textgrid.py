@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
-from ..files import atomic_output
+from ..files import atomic_output, check_input_file
 from . import SILENCE, UNKNOWN, Alignment, Segment, tile, unreliable_stretches
 
 SILENCE_LABELS = {"", "sil", "sp", "<eps>", "silence", "#", "pau", "h#"}
@@ -20,9 +20,7 @@ def read_textgrid(path: Path, duration: float | None = None) -> Alignment:
     """An alignment from a TextGrid with a words tier and a phones tier (names matched loosely)."""
     from praatio import textgrid
 
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such TextGrid file")
+    path = check_input_file(path, "TextGrid file")
     try:
         grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=True, reportingMode="silence",
                                      duplicateNamesMode="rename")

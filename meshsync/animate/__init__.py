@@ -33,6 +33,7 @@ from .smooth import gaussian
 METHODS = ("rules", "network")
 CURVES_FPS = 60.0  # the frame rate of curve exports (Live Link Face records at 60)
 FPS_RANGE = (1.0, 1000.0)  # frame rates meshsync animates at
+MAX_SEED = 2**32 - 1  # numpy's seed sequences take any whole number from 0; 32 bits are plenty and portable
 
 __all__ = ["CURVES_FPS", "FPS_RANGE", "METHODS", "AnimationOptions", "Curves", "animate", "check_fps", "resolve_method"]
 
@@ -56,6 +57,8 @@ class AnimationOptions:
         check_fps(self.fps)
         if self.method is not None and self.method not in METHODS:
             raise UserError(f"unknown method '{self.method}'; choose one of {', '.join(METHODS)}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise UserError(f"--seed {self.seed}: give a whole number from 0 to {MAX_SEED}")
 
     @property
     def listens(self) -> bool:

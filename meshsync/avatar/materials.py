@@ -3,11 +3,9 @@ document."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image
 
+from ..files import decode_image
 from ..gltf import Document
 from .scene import Material
 
@@ -37,8 +35,4 @@ def _texture(doc: Document, index) -> np.ndarray:
         raw = doc.read_uri(image["uri"], f"image {source}")
     else:
         raise doc.fail(f"image {source} has neither uri nor bufferView")
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            return np.asarray(img.convert("RGBA"))
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise doc.fail(f"image {source} cannot be decoded ({exc})") from None
+    return decode_image(raw, "RGBA", f"{doc.path}: image {source}")

@@ -10,6 +10,8 @@ from .materials import read_material
 from .scene import LANDMARKS_KEY, Avatar, Geometry, Joint, Mesh, Primitive, vertex_normals
 from .skin import node_matrix, read_joints, skinned
 
+MIN_SIZE, MAX_SIZE = 1e-4, 1e5  # an avatar's extent in scene units: a tenth of a millimetre to 100 km (in metres)
+
 
 class Reader:
     """Reads one document into an Avatar; primitives that share accessors share one Geometry."""
@@ -24,7 +26,19 @@ class Reader:
         meshes, joints = self._walk_nodes()
         if not meshes:
             raise doc.fail("contains no meshes")
-        return Avatar(doc.path, meshes, materials, joints, dict(doc.json.get("extensions") or {}))
+        avatar = Avatar(doc.path, meshes, materials, joints, dict(doc.json.get("extensions") or {}))
+        self._check_size(avatar)
+        return avatar
+
+    def _check_size(self, avatar: Avatar) -> None:
+        """The placed avatar has a size a camera can frame: node transforms that scale it to nothing or to
+        infinity would render an empty frame."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            low, high = avatar.bounds()
+            size = float(np.max(high - low))
+        if not MIN_SIZE <= size <= MAX_SIZE:
+            raise self.doc.fail(f"its node transforms make it {size:g} units across (a scale of 0, or an "
+                                f"enormous or infinite one); give it a size from {MIN_SIZE:g} to {MAX_SIZE:g}")
 
     def _walk_nodes(self) -> tuple[list[Mesh], list[Joint]]:
         doc = self.doc
@@ -106,6 +120,8 @@ class Reader:
         if flat.size and flat.max() >= nverts:
             raise doc.fail(f"mesh {mesh_name!r}: vertex index {int(flat.max())} out of range ({nverts} vertices)")
         triangles = _triangles(flat, mode)
+        if prim.get("material") is not None:
+            doc.item("materials", prim["material"], f"mesh {mesh_name!r}: material")
         return Primitive(self._geometry(mesh_name, prim, triangles), triangles, prim.get("material"))
 
     def _geometry(self, mesh_name: str, prim: dict, triangles: np.ndarray) -> Geometry:

@@ -15,6 +15,7 @@ that dies are run again by Dask (up to distributed.scheduler.allowed-failures ti
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from time import perf_counter
 
 from .. import __version__
 from ..errors import UserError
-from ..files import check_output_folder
+from ..files import check_not_inputs, check_output_folder
 from ..options import check_workers
 from .jobs import OUTPUTS, Job, Rejected, read_jobs
 from .manifest import NAME, JobRecord, Manifest, job_hash
@@ -75,7 +76,7 @@ def run_batch(jobs_file: Path, out: Path, scheduler: str | None = None, workers:
     per core), or on the Dask cluster at `scheduler`. Only jobs whose inputs changed, or that never finished,
     are run; a cluster is started only when there are some."""
     start = perf_counter()
-    if chunk_seconds <= 0:
+    if not (math.isfinite(chunk_seconds) and chunk_seconds > 0):
         raise UserError(f"--chunk {chunk_seconds:g}: give the seconds of video per render task, e.g. 20")
     if workers is not None:
         check_workers(workers)
@@ -124,6 +125,11 @@ def _plan(jobs: list[Job | Rejected], report: Report, out: Path, retry_failed: b
         if NAME in outputs:
             _fail(report, job.id, JobRecord("failed", None, error=f"line {job.line}: {NAME} is the batch's manifest; "
                                                                   "give this job another id"))
+            continue
+        try:
+            check_not_inputs([out / o for o in outputs], job.files.values())
+        except UserError as exc:
+            _fail(report, job.id, JobRecord("failed", None, error=f"line {job.line}: {exc}"))
             continue
         if old and old.hash == digest and old.status == "done" and all((out / o).is_file() for o in outputs):
             report.skipped.append(job.id)

@@ -8,7 +8,6 @@ Relative paths are read from the jobs file's folder.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from ..align.speech import SpeechOptions
 from ..animate import AnimationOptions
 from ..errors import UserError
 from ..export import FORMATS, ExportOptions
+from ..files import check_input_file, parse_json
 from ..options import build, file_fields
 from ..render.video import VideoOptions
 from ..rig import RigOptions
@@ -28,6 +28,7 @@ OPTIONS = {"speech": SpeechOptions, "animation": AnimationOptions, "rig": RigOpt
            "export": ExportOptions}
 # A column per options field; `fps` sets the video's and the curves' frame rate alike.
 COLUMNS = ("id", "audio", "outputs") + tuple(dict.fromkeys(f.name for kind in OPTIONS.values() for f in fields(kind)))
+MAX_ID_BYTES = 200  # file systems allow 255 a name; the work folder adds a hash, temporary files a suffix
 ID = re.compile(r"[^\W][\w.-]*(/[^\W][\w.-]*)*")  # names under the output folder; no "..", no leading "/"
 
 
@@ -87,8 +88,7 @@ def read_jobs(path: Path) -> list[Job | Rejected]:
 
 def _rows(path: Path):
     """(line number, {column: text}) per row, with empty cells left out."""
-    if not path.is_file():
-        raise UserError(f"{path}: no such jobs file")
+    check_input_file(path, "jobs file")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl"):
         raise UserError(f"{path}: a jobs file is a .csv (with a header row) or .jsonl (one JSON object a line)")
@@ -111,15 +111,22 @@ def _csv_rows(f, path: Path):
     if reader.fieldnames is None:
         return
     header = [name.strip() for name in reader.fieldnames]
+    if "" in header:
+        raise UserError(f"{path} line 1: a column without a name; the first line names the columns, e.g. "
+                        "audio,text,outputs")
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
         raise UserError(f"{path} line 1: unknown column '{unknown[0]}'; the columns are {', '.join(COLUMNS)}")
-    for row in reader:
-        if None in row:
-            raise UserError(f"{path} line {reader.line_num}: more cells than the header has columns")
-        values = {name.strip(): (cell or "").strip() for name, cell in row.items()}
-        if any(values.values()):
-            yield reader.line_num, {name: cell for name, cell in values.items() if cell}
+    try:
+        for row in reader:
+            if None in row:
+                raise UserError(f"{path} line {reader.line_num}: more cells than the header has columns")
+            values = {name.strip(): (cell or "").strip() for name, cell in row.items()}
+            if any(values.values()):
+                yield reader.line_num, {name: cell for name, cell in values.items() if cell}
+    except csv.Error as exc:
+        advice = "; put a long transcript in a .txt file and name the file in the cell" if "limit" in str(exc) else ""
+        raise UserError(f"{path} line {reader.line_num}: not readable as CSV ({exc}){advice}") from None
 
 
 def _jsonl_rows(f, path: Path):
@@ -127,9 +134,10 @@ def _jsonl_rows(f, path: Path):
         if not text.strip():
             continue
         try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path} line {line}: not JSON ({exc.msg}); write one JSON object per line") from None
+            row = parse_json(text)
+        except ValueError as exc:
+            raise UserError(f"{path} line {line}: not JSON ({getattr(exc, 'msg', exc)}); write one JSON object "
+                            "per line") from None
         if not isinstance(row, dict):
             raise UserError(f"{path} line {line}: not a JSON object; write one object per line, e.g. "
                             '{"audio": "a.wav", "outputs": ["mp4"]}')
@@ -151,6 +159,9 @@ def _job(values: dict[str, str], line: int, base: Path) -> Job | Rejected:
     if not ID.fullmatch(job_id):
         return Rejected(job_id, line, f"line {line}: '{job_id}' cannot name output files; give an id of letters, "
                                       "digits, '.', '-', '_' (and '/' for subfolders)")
+    if len(job_id.encode()) > MAX_ID_BYTES:
+        return Rejected(job_id, line, f"line {line}: the id is {len(job_id.encode())} bytes long; give one of at "
+                                      f"most {MAX_ID_BYTES} (files are named by it)")
     try:
         return _parse(job_id, line, values, base)
     except UserError as exc:
@@ -175,9 +186,7 @@ def _parse(job_id: str, line: int, values: dict[str, str], base: Path) -> Job:
 
 def _file(name: str, value: str, base: Path, files: dict[str, Path]) -> str:
     """An input file named by a cell: its absolute path, recorded for hashing; it must exist."""
-    path = (base / value).resolve()
-    if not _is_file(path):
-        raise UserError(f"{name} {path}: no such file")
+    path = check_input_file((base / value).resolve(), f"{name} file")
     files[name] = path
     return str(path)
 
@@ -185,7 +194,7 @@ def _file(name: str, value: str, base: Path, files: dict[str, Path]) -> str:
 def _file_or_text(name: str, value: str, suffix: str | None, base: Path, files: dict[str, Path]) -> str:
     """A cell that names a file (a path field; or text ending in `suffix`, or naming a file that exists), as
     its absolute path; other text as it is (a transcript, a colour, a rig profile's name)."""
-    if suffix is None or (suffix and value.lower().endswith(suffix)) or _is_file(base / value):
+    if suffix is None or (suffix and value.lower().endswith(suffix)) or _exists(base / value):
         return _file(name, value, base, files)
     return value
 
@@ -198,8 +207,9 @@ def _outputs(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def _is_file(path: Path) -> bool:
+def _exists(path: Path) -> bool:
+    """Whether a cell names something on disk (a folder too: refused then as no file)."""
     try:
-        return path.is_file()
+        return path.exists()
     except OSError:  # a long transcript is no file name
         return False

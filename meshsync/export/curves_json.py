@@ -9,9 +9,9 @@ import numpy as np
 
 from ..align import Alignment, to_dict
 from ..animate import FPS_RANGE, Curves
-from ..channels import channel_names
+from ..channels import channel_limits, channel_names
 from ..errors import UserError
-from ..files import atomic_output
+from ..files import atomic_output, check_input_file, parse_json
 from .base import Export, Format
 
 SCHEMA = "meshsync.curves/1"
@@ -36,22 +36,26 @@ def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, m
 def read_curves_json(path: Path) -> Curves:
     """Curves from a file `write_curves_json` wrote; a UserError naming the problem otherwise."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such curves file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = parse_json(check_input_file(path, "curves file").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path}: not a meshsync curves JSON file ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != SCHEMA:
         raise UserError(f"{path}: not a meshsync curves JSON file (format '{SCHEMA}' expected); "
                         "write one with `meshsync animate ... -o curves.json`")
     try:
         names, fps = tuple(data["names"]), float(data["fps"])
-        values = np.asarray(data["values"], dtype=np.float32).reshape(-1, len(names))
+        values = np.asarray(data["values"], dtype=np.float64).reshape(-1, len(names))
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: damaged curves file ({exc})") from exc
     if names != channel_names() or len(values) != data.get("frames") or not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
         raise UserError(f"{path}: damaged curves file (channels, frame count or fps do not match)")
-    return Curves(fps, names, values)
+    low, high = channel_limits(names)
+    wrong = ~((values >= low) & (values <= high))  # NaN is outside too
+    if wrong.any():
+        frame, channel = (int(i) for i in np.argwhere(wrong)[0])
+        raise UserError(f"{path}: frame {frame}: {names[channel]} is {values[frame, channel]:g}, outside "
+                        f"{low[channel]:g}..{high[channel]:g}; animate the curves again")
+    return Curves(fps, names, values.astype(np.float32))
 
 
 def _write(export: Export, path: Path) -> str:

@@ -117,6 +117,19 @@ def run_ffmpeg(arguments: list[str], target: Path) -> None:
         raise UserError(f"cannot write {target}: {ffmpeg_reason(stderr, result.returncode)}")
 
 
+def decoded_frames(path: Path) -> tuple[int, str]:
+    """How many frames of a video's first stream decode, and ffmpeg's first complaint ("" when none)."""
+    result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-stats", "-i", str(path),
+                             "-map", "0:v:0", "-f", "null", "-"], capture_output=True)
+    lines = result.stderr.decode("utf-8", "replace").replace("\r", "\n").splitlines()
+    counts = [int(m.group(1)) for line in lines if (m := re.match(r"frame=\s*(\d+)", line))]
+    errors = [re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip() for line in lines
+              if line.strip() and not line.startswith("frame=")]
+    if result.returncode and not errors:
+        errors = [ffmpeg_reason("", result.returncode)]
+    return (counts[-1] if counts else 0), (errors[0] if errors else "")
+
+
 def comment(path: Path) -> str:
     """The `comment` tag of a media file ("" when it has none); a UserError when ffmpeg cannot read it."""
     result = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)], capture_output=True)

@@ -29,6 +29,7 @@ SKY, GROUND = (0.30, 0.31, 0.34), (0.14, 0.12, 0.11)
 DEFAULT_BACKGROUND = (0.46, 0.50, 0.55)  # sRGB
 DEFAULT_MATERIAL = Material("default", np.array([0.6, 0.6, 0.6, 1.0], np.float32), None, 0.0, 0.6, False)
 MAX_AA = 4.0
+MIN_SIDE, MAX_SIDE = 16, 8192  # pixels of a rendered image, a side
 GLOSSY = 0.35  # materials smoother than this (eyes, teeth) get their highlight per pixel
 SRGB8_ALPHA8 = 0x8C43
 
@@ -79,8 +80,8 @@ def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None)
 
 
 def check_size(width: int, height: int) -> None:
-    if width < 16 or height < 16 or width > 8192 or height > 8192:
-        raise UserError(f"image size {width}x{height} is out of range; use 16 to 8192 pixels a side")
+    if width < MIN_SIDE or height < MIN_SIDE or width > MAX_SIDE or height > MAX_SIDE:
+        raise UserError(f"image size {width}x{height} is out of range; use {MIN_SIDE} to {MAX_SIDE} pixels a side")
 
 
 class Renderer:

@@ -24,15 +24,16 @@ from threadpoolctl import threadpool_limits
 from ..animate import Curves, check_fps
 from ..audio import Audio
 from ..errors import UserError
-from ..files import atomic_output, check_output_folder
+from ..files import atomic_output, check_input_file, check_output_folder, decode_image
 from ..options import option
 from ..rig import Rig, jaw_track, joint_moves, morph_weights, solve
 from .camera import DEFAULT_PRESET, check_camera, frame_face
-from .ffmpeg import FramePipe, comment, run_ffmpeg
-from .renderer import DEFAULT_BACKGROUND, MAX_AA, Renderer, check_size
+from .ffmpeg import FramePipe, comment, decoded_frames, run_ffmpeg
+from .renderer import DEFAULT_BACKGROUND, MAX_AA, MAX_SIDE, Renderer, check_size
 
 Progress = Callable[[int, int], None]
 VIDEO_FPS = 30.0
+MAX_GOP = 100_000  # frames between keyframes: nearly an hour at 30 fps (ffmpeg refuses past 2**31)
 HEAD = ("headYaw", "headPitch", "headRoll")
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", "0", "-threads", "1",
         "-pix_fmt", "yuv420p"]
@@ -52,17 +53,15 @@ def parse_size(text: str) -> tuple[int, int]:
 def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarray:
     """An sRGB colour (0..1) from a colour name or #rrggbb, or the RGB pixels of an image file; None: the
     default."""
-    from PIL import ImageColor, UnidentifiedImageError
+    from PIL import ImageColor
 
     if value is None:
         return DEFAULT_BACKGROUND
     path = Path(value)
-    if path.is_file():
-        try:
-            stat = path.stat()
-            return _image_pixels(path.resolve(), stat.st_size, stat.st_mtime_ns)
-        except (UnidentifiedImageError, OSError) as exc:
-            raise UserError(f"--background {value}: not an image PIL can read ({exc})") from exc
+    if path.exists():
+        check_input_file(path, "background image")
+        stat = path.stat()
+        return _image_pixels(path.resolve(), stat.st_size, stat.st_mtime_ns)
     try:
         return tuple(c / 255 for c in ImageColor.getrgb(value)[:3])
     except ValueError:
@@ -74,10 +73,7 @@ def parse_background(value: str | None) -> tuple[float, float, float] | np.ndarr
 def _image_pixels(path: Path, size: int, mtime_ns: int) -> np.ndarray:
     """The RGB pixels of an image file, read-only, decoded once per file version: checking VideoOptions and
     rendering both need them."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        pixels = np.asarray(image.convert("RGB"))
+    pixels = decode_image(path, "RGB", f"--background {path}")
     pixels.setflags(write=False)
     return pixels
 
@@ -98,8 +94,12 @@ class VideoOptions:
         check_fps(self.fps)
         if not 1.0 <= self.aa <= MAX_AA:
             raise UserError(f"--aa {self.aa:g} is out of range; use 1 (off) to {MAX_AA:g}")
-        if self.gop is not None and self.gop < 1:
-            raise UserError("--gop must be at least 1 frame")
+        width, height = _render_size(self)
+        if max(width, height) > MAX_SIDE:
+            raise UserError(f"--size {self.width}x{self.height} with --aa {self.aa:g} renders {width}x{height} "
+                            f"frames, over {MAX_SIDE} pixels a side; lower --aa")
+        if self.gop is not None and not 1 <= self.gop <= MAX_GOP:
+            raise UserError(f"--gop {self.gop}: give the frames between keyframes, from 1 to {MAX_GOP}")
         check_camera(self.camera)
         parse_background(self.background)
 
@@ -126,7 +126,9 @@ def parse_frames(text: str, total: int) -> range:
     if match is None:
         raise UserError(f"--frames '{text}': give a range START-END, e.g. 0-299 (inclusive, from frame 0)")
     start, end = int(match.group(1)), int(match.group(2))
-    if start > end or end >= total:
+    if start > end:
+        raise UserError(f"--frames {start}-{end}: the range ends before it starts; give START-END with START <= END")
+    if end >= total:
         raise UserError(f"--frames {start}-{end} is outside the clip's frames 0-{total - 1}")
     return range(start, end + 1)
 
@@ -242,13 +244,15 @@ def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
     check_png_pattern(pattern)
     frames = frames if frames is not None else range(curves.frames)
     folder = pattern.parent
+    written = [folder / (pattern.name % i) for i in frames]
+    for target in written:
+        check_output_folder(target)  # before any work: a frame's name may be taken by a folder
     with _scratch(pattern) as scratch:
         arguments = [*_scale(options), "-start_number", str(frames.start), "-f", "image2",
                      str(scratch / "%09d.png")]
         with FramePipe(_render_size(options), curves.fps, arguments, pattern) as pipe:
             for frame in _frames(rig, curves, frames, options, progress):
                 pipe.write(frame)
-        written = [folder / (pattern.name % i) for i in frames]
         for i, target in zip(frames, written):
             (scratch / f"{i:09d}.png").replace(target)
     return written
@@ -283,12 +287,15 @@ def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float]:
     frames exactly, from one render setting."""
     found = []
     for path in segments:
-        if not path.is_file():
-            raise UserError(f"{path}: no such segment")
+        check_input_file(path, "segment")
         match = SEGMENT_TAG.search(comment(path))
         if match is None:
             raise UserError(f"{path}: not a segment from `meshsync render --frames`")
         start, end, total = (int(match.group(k)) for k in (1, 2, 3))
+        frames, problem = decoded_frames(path)
+        if problem or frames != end - start + 1:
+            raise UserError(f"{path}: damaged segment: {frames} of its {end - start + 1} frames decode"
+                            f"{f' ({problem})' if problem else ''}; render frames {start}-{end} again")
         found.append((start, end, total, match.group(4), match.group(5), path))
     found.sort()
     settings = {(total, fps, gop) for _, _, total, fps, gop, _ in found}

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from ..avatar import Avatar
 from ..errors import UserError
-from ..files import data_dir
+from ..files import check_input_file, data_dir
 from ..visemes import Table, load_table, resolve_pose
 
 MIN_COVERAGE = 0.8  # share of a profile's names an avatar must carry to count as following it
@@ -64,10 +64,8 @@ def read_profile(path: Path, table: Table | None = None) -> Profile:
     """One profile file, checked, its poses resolved against the viseme table (default: the bundled one);
     a user's file gets one clear line for each kind of mistake."""
     try:
-        with path.open("rb") as f:
+        with check_input_file(path, "rig profile file").open("rb") as f:
             raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such rig profile file") from None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not a readable TOML rig profile ({exc})") from exc
     poses = raw.get("poses")
@@ -83,8 +81,16 @@ def read_profile(path: Path, table: Table | None = None) -> Profile:
             poses = MappingProxyType({shape: resolve_pose(pose, table) for shape, pose in poses.items()})
         except UserError as exc:
             raise UserError(f"{path}: {exc}") from None
-    return Profile(raw.get("name", path.stem), raw.get("title", path.stem), tuple(shapes),
-                   tuple(raw.get("prefixes", [""])), raw.get("extension"), poses, raw.get("rest"))
+    prefixes = raw.get("prefixes", [""])
+    if not isinstance(prefixes, list) or not prefixes or not all(isinstance(p, str) for p in prefixes):
+        raise UserError(f'{path}: `prefixes` lists the texts before the shapes\' names, e.g. ["", "viseme_"]')
+    for key in ("name", "title", "extension", "rest"):
+        if not isinstance(raw.get(key, ""), str):
+            raise UserError(f"{path}: `{key}` must be text")
+    if raw.get("rest") is not None and raw["rest"] not in shapes:
+        raise UserError(f"{path}: the rest shape '{raw['rest']}' is not one of the profile's shapes")
+    return Profile(raw.get("name", path.stem), raw.get("title", path.stem), tuple(shapes), tuple(prefixes),
+                   raw.get("extension"), poses, raw.get("rest"))
 
 
 def detect(avatar: Avatar) -> list[Match]:
@@ -94,7 +100,7 @@ def detect(avatar: Avatar) -> list[Match]:
     for profile in load_profiles():
         if profile.extension is not None:
             if profile.extension in avatar.extensions:
-                declared = vrm_presets(avatar.extensions[profile.extension])
+                declared = vrm_presets(avatar.extensions[profile.extension], avatar.path)
                 matches.append(Match(profile, sum(s in declared for s in profile.shapes), len(profile.shapes)))
             continue
         found = sum(any(f"{p}{s}".lower() in present for p in profile.prefixes) for s in profile.shapes)
@@ -103,13 +109,44 @@ def detect(avatar: Avatar) -> list[Match]:
     return sorted(matches, key=lambda m: (m.profile.extension is None, -m.found / m.total, m.profile.name))
 
 
-def vrm_presets(extension) -> dict[str, list]:
+def vrm_presets(extension, path: Path) -> dict[str, list[dict]]:
     """Preset expression name -> its morph target binds, as a VRM extension declares them (VRMC_vrm 1.0:
-    {node, index, weight 0..1}; VRM 0.x: {mesh, index, weight 0..100})."""
-    if not isinstance(extension, dict):
+    {node, index, weight 0..1}; VRM 0.x: {mesh, index, weight 0..100}), checked: a malformed extension of
+    `path` is one line naming the part."""
+    if extension is None:
         return {}
-    presets = (extension.get("expressions") or {}).get("preset")  # VRM 1.0
-    if isinstance(presets, dict):
-        return {name: list((e or {}).get("morphTargetBinds") or []) for name, e in presets.items()}
-    groups = (extension.get("blendShapeMaster") or {}).get("blendShapeGroups") or []  # VRM 0.x
-    return {g.get("presetName"): list(g.get("binds") or []) for g in groups if isinstance(g, dict)}
+    if "expressions" in _object(extension, "the extension", path):  # VRM 1.0
+        presets = _object(_object(extension["expressions"], "expressions", path).get("preset") or {},
+                          "expressions.preset", path)
+        return {name: _binds(_object(e or {}, f"expression {name}", path).get("morphTargetBinds"), "node",
+                             f"expression {name}", path) for name, e in presets.items()}
+    groups = _object(extension.get("blendShapeMaster") or {}, "blendShapeMaster", path).get("blendShapeGroups")
+    if not isinstance(groups or [], list):  # VRM 0.x
+        raise UserError(f"{path}: malformed VRM extension: blendShapeGroups must be a list")
+    presets = {}
+    for i, group in enumerate(groups or []):
+        name = _object(group, f"blend shape group {i}", path).get("presetName")
+        if isinstance(name, str):
+            presets[name] = _binds(group.get("binds"), "mesh", f"blend shape group {i}", path)
+    return presets
+
+
+def _object(value, what: str, path: Path) -> dict:
+    if not isinstance(value, dict):
+        raise UserError(f"{path}: malformed VRM extension: {what} must be an object")
+    return value
+
+
+def _binds(binds, key: str, what: str, path: Path) -> list[dict]:
+    """A list of morph target binds, each with a whole-number `key` and index, and a numeric weight."""
+    def whole(v):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    binds = binds or []
+    if not isinstance(binds, list) or not all(
+            isinstance(b, dict) and whole(b.get(key)) and whole(b.get("index"))
+            and isinstance(b.get("weight", 0), int | float) and not isinstance(b.get("weight", 0), bool)
+            for b in binds):
+        raise UserError(f"{path}: malformed VRM extension: {what}'s binds must be objects with a whole-number "
+                        f"{key} and index and a numeric weight")
+    return binds

@@ -172,7 +172,7 @@ def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[M
 
 def _vrm_bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
     """VRM expressions reach morph targets through binds: VRM 1.0 by node, VRM 0.x by mesh (weight 0..100)."""
-    presets = vrm_presets(avatar.extensions.get(profile.extension))
+    presets = vrm_presets(avatar.extensions.get(profile.extension), avatar.path)
     scale = 1.0 if profile.extension == "VRMC_vrm" else 0.01
     key = "node" if profile.extension == "VRMC_vrm" else "mesh"
     out: dict[Mesh, np.ndarray] = {}
