@@ -6,8 +6,8 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # EGL + Mesa's software rasteriser for headless OpenGL; espeak-ng for pronunciations (every language but
-# English, and English words outside the dictionary).
-APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng
+# English, and English words outside the dictionary); DejaVu for the pose sheets' labels (IPA symbols).
+APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng fonts-dejavu-core
 .PHONY: demo test setup system-packages test-voices
 
 demo: setup

@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     poses.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     poses.add_argument("--aa", type=float, default=SHEET_AA,
                        help=f"supersampling factor, 1 (off) to 4 (default {SHEET_AA:g})")
+    poses.add_argument("--visemes", action="store_true",
+                       help="one frame per viseme of the table (every phone class) instead of single shapes")
     poses.set_defaults(run=run_poses)
 
     languages = commands.add_parser("languages", help="list the languages meshsync aligns, with what was measured")
@@ -188,6 +190,9 @@ def _animation_arguments(parser: argparse.ArgumentParser) -> None:
                                          "alone, any language)")
     parser.add_argument("--still", action="store_true", help="no blinks, head motion or gaze: the mouth only")
     parser.add_argument("--seed", help=f"seed of the blinks, head motion and gaze (default {AnimationOptions.seed})")
+    parser.add_argument("--articulation", help="how far the mouth moves: 0.5 subtle, 1 natural, 1.5 clear, for "
+                                               "e-learning (default "
+                                               f"{AnimationOptions.articulation:g}); p/b/m always seal")
 
 
 def _rig_arguments(parser: argparse.ArgumentParser, scope: str) -> None:
@@ -254,7 +259,12 @@ def run_poses(args: argparse.Namespace) -> int:
 
     _require_png(args.output, "the pose sheet")
     avatar = load_avatar(args.avatar or default_avatar_path())
-    save_pose_sheet(avatar, args.output, aa=args.aa)
+    if args.visemes:
+        from .render.sheet import viseme_poses
+
+        save_pose_sheet(avatar, args.output, aa=args.aa, poses=viseme_poses(), camera="closeup")
+    else:
+        save_pose_sheet(avatar, args.output, aa=args.aa)
     print(f"wrote {args.output}")
     return 0
 
@@ -353,11 +363,19 @@ def run_animate(args: argparse.Namespace) -> int:
         if plot:
             from .animate.plot import plot_curves
 
-            plot_curves(curves, speech.alignment, plot)
+            plot_curves(curves, speech.alignment, plot, _lip_gap(curves))
         detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method), args.output)
     if not args.quiet:
         print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({speech.mode}, {method}){detail}")
     return 0
+
+
+def _lip_gap(curves):
+    """The lip gap in mm that the curves give the default head, whose landmarks meshsync measures."""
+    from .avatar import load_avatar
+    from .eval import measure
+
+    return measure(curves, load_avatar(default_avatar_path())).gap
 
 
 def run_render(args: argparse.Namespace) -> int:

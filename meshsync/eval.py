@@ -5,8 +5,12 @@ The curves are applied to the avatar's landmarks (by default meshsync's head) an
   contact     the lower lip on the upper teeth, as in f and v: `lowerLipInner` at or above the upper incisal
               edge (`upperTeethEdge`), at most CONTACT mm in front of it, with the lips parted;
   protrusion  how far the lips' midpoint moves forward of rest (rounding: uw, ow, w);
+  width       distance between the mouth corners, against rest (spread vowels widen it, rounded ones narrow it);
+  jaw drop    how far the chin moves down from rest;
   displacement the largest movement of a mouth landmark from rest (eyes and gaze are not the mouth).
-From those, per clip: closure, labiodental, rounding and rest rates, sync lag and jitter (see `Scores`).
+From those, per clip: closure, labiodental, rounding and rest rates, sync lag and chatter, and the articulation
+of each vowel (its peak lip gap by vowel class, its width, protrusion and jaw drop; see `Scores`), to compare
+with real speakers' figures (docs/articulation.md).
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ REST = 1.0  # mm: every mouth landmark within this of rest
 NOT_MOUTH = ("eyeLeft", "eyeRight")  # landmarks that move with the gaze, not the mouth
 PAUSE = 0.25  # s: silences at least this long must reach rest
 MAX_LAG = 0.3  # s: sync lag searched in +-MAX_LAG
-CHATTER = 0.5  # mm: a reversal of the lip gap smaller than this, on both sides, is chatter ...
-STILL = 0.1  # mm: ... unless a side moves less than this (a fifth of a pixel in a 720p portrait: invisible)
+CHATTER = 1.0  # mm: a swing of the lip gap smaller than this, between turning points on both sides, is chatter ...
+STILL = 0.05  # mm: ... unless a side moves less than this (a tenth of a pixel in a 720p portrait: invisible)
 
 # The phonetic classes the scores test, in IPA without marks (ARPAbet is read as IPA; meshsync.phones):
 # phones made by closing the lips, by the lower lip on the teeth, and rounded ones.
@@ -44,6 +48,10 @@ OPENNESS = {**dict.fromkeys(["ɑ", "æ", "ʌ", "ɔ", "aʊ", "aɪ", "a", "ɒ", "�
             **dict.fromkeys(["w", "j", "ɹ", "l", "h", "r", "ɾ", "ʁ", "ʋ", "ɥ"], 0.3),
             **dict.fromkeys(["p", "b", "m", SILENCE], 0.0)}
 CONSONANT_OPENNESS = 0.2
+# Vowel classes of the articulation figures, by the openness above; spread and rounded vowels for the width.
+VOWEL_CLASSES = {"open": 1.0, "mid": 0.7, "close": 0.45}
+SPREAD_VOWELS = {"i", "ɪ", "e", "eɪ", "ɛ"}
+ROUNDED_VOWELS = {"u", "ʊ", "oʊ", "o", "y", "ø", "ʏ"}
 
 
 @dataclass
@@ -54,12 +62,18 @@ class Measures:
     lip_over_teeth: np.ndarray  # height of the lower lip's inner edge above the upper incisal edge
     lip_before_teeth: np.ndarray  # how far it is in front of that edge
     protrusion: np.ndarray
+    width: np.ndarray  # mouth corner to corner, as a share of rest (1: rest)
+    jaw_drop: np.ndarray
     displacement: np.ndarray
+
+
+RATES = ("closure", "labiodental", "rounding", "rest")
 
 
 @dataclass
 class Scores:
-    """Counts of phones (or pauses) that passed out of those tested; lag in ms; jitter in reversals per second."""
+    """Counts of phones (or pauses) that passed out of those tested; lag in ms; chatter in swings per second;
+    per vowel (in mm, or for widths a share of rest) its peak lip gap by class, width, protrusion, jaw drop."""
 
     closure: list[int] = field(default_factory=lambda: [0, 0])
     labiodental: list[int] = field(default_factory=lambda: [0, 0])
@@ -67,27 +81,45 @@ class Scores:
     rest: list[int] = field(default_factory=lambda: [0, 0])
     lags: list[float] = field(default_factory=list)
     jitter: list[float] = field(default_factory=list)
+    open_gap: list[float] = field(default_factory=list)
+    mid_gap: list[float] = field(default_factory=list)
+    close_gap: list[float] = field(default_factory=list)
+    spread_width: list[float] = field(default_factory=list)  # widest, against rest: +0.05 is 5 % wider
+    rounded_width: list[float] = field(default_factory=list)  # narrowest, against rest: -0.2 is 20 % narrower
+    protrusion: list[float] = field(default_factory=list)  # rounded vowels' most forward lips
+    jaw_drop: list[float] = field(default_factory=list)  # open vowels' lowest chin
     misses: list[str] = field(default_factory=list)  # "closure P at 1.23 s" for every failure
 
     def add(self, other: Scores) -> None:
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if f.name in ("lags", "jitter", "misses"):
-                mine.extend(theirs)
-            else:
+            if f.name in RATES:
                 mine[0] += theirs[0]
                 mine[1] += theirs[1]
+            else:
+                mine.extend(theirs)
 
     def rate(self, name: str) -> float:
         passed, total = getattr(self, name)
         return passed / total if total else float("nan")
 
+    def median(self, name: str) -> float:
+        values = getattr(self, name)
+        return float(np.median(values)) if values else float("nan")
+
     def summary(self) -> str:
         rates = "  ".join(f"{name} {self.rate(name):6.1%} ({getattr(self, name)[0]}/{getattr(self, name)[1]})"
-                          for name in ("closure", "labiodental", "rounding", "rest"))
+                          for name in RATES)
         lags = np.array(self.lags)
         return (f"{rates}  lag median {np.median(lags):+.0f} ms (range {lags.min():+.0f}..{lags.max():+.0f})  "
-                f"jitter {np.mean(self.jitter):.2f}/s")
+                f"chatter {np.mean(self.jitter):.2f}/s\n{'':15s}{self.articulation()}")
+
+    def articulation(self) -> str:
+        """The articulation figures: medians over the vowels."""
+        return (f"lip gap open {self.median('open_gap'):.1f} mm, mid {self.median('mid_gap'):.1f}, close "
+                f"{self.median('close_gap'):.1f}  width spread {self.median('spread_width'):+.0%}, rounded "
+                f"{self.median('rounded_width'):+.0%}  protrusion {self.median('protrusion'):.1f} mm  "
+                f"jaw drop (open) {self.median('jaw_drop'):.1f} mm")
 
 
 def measure(curves: Curves, avatar: Avatar) -> Measures:
@@ -111,13 +143,17 @@ def measure(curves: Curves, avatar: Avatar) -> Measures:
     rest = base @ mesh.matrix[:3, :3].T * 1000.0 + mesh.matrix[:3, 3] * 1000.0
     point = {name: world[:, i] for i, name in enumerate(names)}
     mouth = [i for i, name in enumerate(names) if name not in NOT_MOUTH]
+    at_rest = {name: rest[i] for i, name in enumerate(names)}
     lips = (point["upperLipInner"] + point["lowerLipInner"]) / 2
-    lips_rest = (rest[names.index("upperLipInner")] + rest[names.index("lowerLipInner")]) / 2
+    lips_rest = (at_rest["upperLipInner"] + at_rest["lowerLipInner"]) / 2
+    width = np.linalg.norm(point["mouthCornerLeft"] - point["mouthCornerRight"], axis=1)
     return Measures(
         gap=np.linalg.norm(point["upperLipInner"] - point["lowerLipInner"], axis=1),
         lip_over_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 1],
         lip_before_teeth=(point["lowerLipInner"] - point["upperTeethEdge"])[:, 2],
         protrusion=lips[:, 2] - lips_rest[2],
+        width=width / np.linalg.norm(at_rest["mouthCornerLeft"] - at_rest["mouthCornerRight"]),
+        jaw_drop=at_rest["chin"][1] - point["chin"][:, 1],
         displacement=np.linalg.norm(world - rest, axis=2)[:, mouth].max(axis=1),
     )
 
@@ -152,9 +188,26 @@ def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
             check("rounding", phone, rounded, *window)
         elif phone.label == SILENCE and phone.end - phone.start >= PAUSE:
             check("rest", phone, resting, phone.start, phone.end)
+        _articulation(scores, g, ipa, np.searchsorted(times, window))
     scores.lags.append(sync_lag(g.gap, phones, curves.fps))
     scores.jitter.append(jitter(g.gap, curves.fps))
     return scores
+
+
+def _articulation(scores: Scores, g: Measures, ipa: str, frames) -> None:
+    """A vowel's peaks over its frames: lip gap by class, width, protrusion and jaw drop."""
+    lo, hi = frames[0], max(frames[1], frames[0] + 1)
+    kind = next((name for name, value in VOWEL_CLASSES.items() if value == OPENNESS.get(ipa)), None)
+    if kind is None or ipa in ("w", "j") or lo >= len(g.gap):
+        return
+    getattr(scores, f"{kind}_gap").append(float(g.gap[lo:hi].max()))
+    if kind == "open":
+        scores.jaw_drop.append(float(g.jaw_drop[lo:hi].max()))
+    if ipa in SPREAD_VOWELS:
+        scores.spread_width.append(float(g.width[lo:hi].max() - 1))
+    if ipa in ROUNDED_VOWELS:
+        scores.rounded_width.append(float(g.width[lo:hi].min() - 1))
+        scores.protrusion.append(float(g.protrusion[lo:hi].max()))
 
 
 def openness(phones: list[Segment], times: np.ndarray) -> np.ndarray:

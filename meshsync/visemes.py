@@ -39,6 +39,7 @@ class Viseme:
     lips: float  # dominance of the lip shape
     jaw: float  # dominance of the jaw
     before: float  # anticipation in seconds
+    vowel: bool  # a vowel's target, which the face reaches (most of) however short the vowel
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +79,7 @@ def load_table(path: Path = TABLE) -> Table:
         for channel, weight in entry["pose"].items():
             pose[names.index(channel)] = weight
         visemes[name] = Viseme(name, MappingProxyType(dict(entry["pose"])), pose, entry["lips"], entry["jaw"],
-                               entry.get("before", raw["timing"]["before"]))
+                               entry.get("before", raw["timing"]["before"]), entry.get("vowel", False))
     phones = {phone: tuple(v) for phone, v in raw["phones"].items()}
     unknown = {v for targets in phones.values() for v in targets} - set(visemes)
     if unknown:

@@ -13,6 +13,7 @@ SENTENCES = {
     "baby": "Maybe the baby will sleep better by the window.",
     "map": "Mom bought plums and apples. Please pass me the map, Bob.",
     "five": "Five very fine violins were found in the village.",
+    "moon": "Sue knew you would choose the blue moon over the old road.",
 }
 
 

@@ -13,8 +13,9 @@ from meshsync.avatar import load_avatar
 from meshsync.errors import UserError
 from meshsync.eval import mouth_box as eval_mouth_box
 from meshsync.render import Camera, Renderer
-from meshsync.render.sheet import COLUMNS, LABEL_HEIGHT, SHEET_POSES
+from meshsync.render.sheet import COLUMNS, LABEL_HEIGHT, SHEET_POSES, pose_sheet, viseme_poses
 from meshsync.rig import jaw_joint, joint_moves
+from meshsync.visemes import load_table
 
 WIDTH, HEIGHT = 640, 480
 
@@ -110,6 +111,25 @@ def test_poses_writes_a_labelled_sheet(tmp_path):
             r, g, b = pixels.getpixel((x, y))
             assert r > g > b and r > 120, (k, (r, g, b))
     assert [p.name for p in tmp_path.iterdir()] == ["poses.png"]  # no temporary file left behind
+
+
+def test_poses_visemes_draws_one_close_up_per_viseme(tmp_path):
+    out = tmp_path / "visemes.png"
+    result = meshsync("poses", "--visemes", "-o", str(out), "--aa", "1")
+    assert result.returncode == 0, result.stderr
+    labels = [label for label, _ in viseme_poses()]
+    assert len(labels) == len(load_table().visemes) and "PP: p b m β" in labels and "TH: θ ð" in labels
+    with Image.open(out) as image:
+        assert image.size == (COLUMNS * 360, -(-len(labels) // COLUMNS) * (400 + LABEL_HEIGHT))
+
+
+def test_the_tongue_tip_shows_between_the_teeth_for_th(head):
+    th = dict(load_table().visemes["TH"].weights)
+    without = {name: weight for name, weight in th.items() if name != "tongueOut"}
+    sheet = np.asarray(pose_sheet(head, aa=1, poses=(("th", th), ("no tongue", without)), camera="closeup"))
+    shown, hidden = sheet[:400, :360].astype(int), sheet[:400, 360:720].astype(int)
+    changed = np.abs(shown - hidden).sum(axis=2) > 60
+    assert changed.sum() > 100, changed.sum()  # the tongue shows (the old pose, tongueOut 0.35 at jaw 0.12: none)
 
 
 def test_poses_on_an_avatar_without_arkit_names_marks_them(tmp_path):

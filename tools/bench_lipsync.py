@@ -9,6 +9,8 @@ audio-rules (no transcript: PocketSphinx recognises English words, aligned, then
 audio-network (no transcript: the network), and truth-rules (the true phone timings + rules: an upper
 bound that shows what the aligner costs). Alignments are cached in build/bench_lipsync. `--speed` times five minutes of
 curves (alignment excluded). The MBROLA voices are never used for training, so every clip is held out.
+`--articulation` sets the style dial; `--rig oculus` (readyplayerme, vrm0, vrm1) measures the curves retargeted
+to that test avatar (tools/build_test_avatars.py), whose landmarks are the default head's.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import json
 import time
 from pathlib import Path
 
+import build_test_avatars
+
 from meshsync.align import Alignment, Segment, from_dict, write_json
 from meshsync.align.recognize import recognize
 from meshsync.align.speech import SpeechOptions, align_speech
-from meshsync.animate import AnimationOptions, animate
+from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.audio import load_audio
-from meshsync.avatar import load_avatar
 from meshsync.eval import Scores, evaluate
 from meshsync.files import default_avatar_path
+from meshsync.rig import Rig, RigOptions, morph_weights, solve
 
 MODES = ("text-rules", "text-network", "audio-rules", "audio-network", "truth-rules")
 VOICES = ("us1", "us2", "en1")  # English: us3's labels lead its sound (tools/bench_align.py scores it apart)
@@ -38,6 +42,14 @@ def clips(corpus: Path, noise: str, language: str) -> list[Path]:
     found = sorted(p for folder in folders for p in folder.glob("*.json")
                    if language != "en" or folder.name.split("_")[0] in VOICES)
     return [p for p in found if json.loads(p.read_text()).get("language", "en") == language]
+
+
+def test_avatar(profile: str) -> Path:
+    """The default head in another rig convention, built once into build/test_avatars."""
+    folder = Path("build/test_avatars")
+    if not (folder / f"{profile}.glb").exists():
+        build_test_avatars.build(folder)
+    return folder / f"{profile}.glb"
 
 
 def truth(meta: dict) -> list[Segment]:
@@ -56,7 +68,14 @@ def alignment_for(meta_path: Path, text: str | None, audio) -> Alignment:
     return result
 
 
-def run(mode: str, paths: list[Path], avatar, fps: float, verbose: bool) -> Scores:
+def retargeted(curves: Curves, rig: Rig) -> Curves:
+    """The weights the rig's landmark mesh gets from the ARKit curves, as curves named by its morph targets."""
+    mesh = rig.avatar.landmark_mesh
+    weights = morph_weights(solve(curves, rig.profile), rig.avatar)[mesh.node_index]
+    return Curves(curves.fps, tuple(mesh.target_names), weights)
+
+
+def run(mode: str, paths: list[Path], rig: Rig, fps: float, verbose: bool, articulation: float = 1.0) -> Scores:
     scores = Scores()
     for meta_path in paths:
         meta = json.loads(meta_path.read_text())
@@ -70,8 +89,9 @@ def run(mode: str, paths: list[Path], avatar, fps: float, verbose: bool) -> Scor
             alignment = alignment_for(meta_path, None, audio)
         else:
             alignment = None
-        curves = animate(audio, alignment, AnimationOptions(fps=fps, method=mode.split("-")[1]))
-        clip = evaluate(curves, phones, avatar)
+        curves = animate(audio, alignment, AnimationOptions(fps=fps, method=mode.split("-")[1],
+                                                             articulation=articulation))
+        clip = evaluate(retargeted(curves, rig), phones, rig.avatar)
         if verbose and clip.misses:
             print(f"  {meta_path.parent.name}/{meta_path.stem}: {', '.join(clip.misses)}")
         scores.add(clip)
@@ -103,15 +123,20 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many clips (0: all)")
     parser.add_argument("--speed", action="store_true", help="also time five minutes of curves per mode")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--articulation", type=float, default=1.0, help="the style dial (default 1)")
+    parser.add_argument("--rig", default="arkit", help="arkit (the default head), or a test avatar's rig profile: "
+                                                     "oculus, readyplayerme, vrm0, vrm1")
     args = parser.parse_args()
     paths = clips(args.corpus, args.noise, args.language)
     paths = paths[:: max(1, len(paths) // args.limit)] if args.limit else paths
-    avatar = load_avatar(default_avatar_path())
+    avatar_path = default_avatar_path() if args.rig == "arkit" else test_avatar(args.rig)
+    rig = RigOptions(avatar_path, args.rig).load()
     voices = sorted({p.parent.name.split("_")[0] for p in paths})
-    print(f"{len(paths)} clips ({args.language}: {', '.join(voices)}, {args.noise}), {args.fps:g} fps, default head")
+    print(f"{len(paths)} clips ({args.language}: {', '.join(voices)}, {args.noise}), {args.fps:g} fps, "
+          f"{avatar_path.name} ({args.rig}), articulation {args.articulation:g}")
     for mode in args.modes:
         started = time.perf_counter()
-        scores = run(mode, paths, avatar, args.fps, args.verbose)
+        scores = run(mode, paths, rig, args.fps, args.verbose, args.articulation)
         print(f"{mode:14s} {scores.summary()}  [{time.perf_counter() - started:.0f} s]")
         if args.speed:
             speed(args.corpus, mode)

@@ -22,6 +22,7 @@ from ..channels import arkit_names, channel_names
 from ..errors import UserError
 from ..network import predict
 from ..visemes import load_table, viseme_spans
+from .articulation import articulate, reach_targets
 from .constraints import apply_constraints
 from .curves import Curves, frame_count
 from .dominance import blend
@@ -33,6 +34,7 @@ from .smooth import gaussian
 METHODS = ("rules", "network")
 CURVES_FPS = 60.0  # the frame rate of curve exports (Live Link Face records at 60)
 FPS_RANGE = (1.0, 1000.0)  # frame rates meshsync animates at
+ARTICULATION_RANGE = (0.0, 2.0)  # the style dial's scale of the mouth's movements
 MAX_SEED = 2**32 - 1  # numpy's seed sequences take any whole number from 0; 32 bits are plenty and portable
 
 __all__ = ["CURVES_FPS", "FPS_RANGE", "METHODS", "AnimationOptions", "Curves", "animate", "check_fps", "resolve_method"]
@@ -52,11 +54,15 @@ class AnimationOptions:
     method: str | None = None  # None: the rules with an alignment, the network without one
     still: bool = False  # no blinks, head motion or gaze: the mouth only
     seed: int = 0  # of the blinks, head motion and gaze
+    articulation: float = 1.0  # how far the mouth moves: 0.5 subtle, 1 natural, 1.5 clear; never the closures
 
     def __post_init__(self):
         check_fps(self.fps)
         if self.method is not None and self.method not in METHODS:
             raise UserError(f"unknown method '{self.method}'; choose one of {', '.join(METHODS)}")
+        if not ARTICULATION_RANGE[0] <= self.articulation <= ARTICULATION_RANGE[1]:
+            raise UserError(f"--articulation {self.articulation:g} is out of range; give {ARTICULATION_RANGE[0]:g} "
+                            f"(still) to {ARTICULATION_RANGE[1]:g} (1 is natural)")
         if not 0 <= self.seed <= MAX_SEED:
             raise UserError(f"--seed {self.seed}: give a whole number from 0 to {MAX_SEED}")
 
@@ -85,13 +91,16 @@ def animate(audio: Audio, alignment: Alignment | None = None, options: Animation
     times = np.arange(frame_count(audio.duration, fps)) / fps
     if method == "rules":
         spans = viseme_spans(alignment.phones, table)
-        values = scale_jaw(blend(spans, times, table), loudness_gain(audio, times, table), table)
+        values = reach_targets(blend(spans, times, table), spans, times, table)
+        values = scale_jaw(articulate(values, options.articulation, table), loudness_gain(audio, times, table),
+                           table)
     else:
         values, spans = predict(audio, alignment, times, table)
+        values = articulate(values, options.articulation, table)
     if alignment is not None and alignment.unreliable:
         values, spans = splice_audio_only(values, spans, alignment, audio, times, table)
     values = gaussian(values, table.timing["smoothing"] * fps)
-    values = apply_constraints(values, spans, times, audio.duration, table)
+    values = apply_constraints(values, spans, times, audio.duration, table, options.articulation)
     if not options.still:
         values = add_secondary_motion(values, audio, times, options.seed)
     shapes = len(arkit_names())  # blendshapes lie in [0, 1]; the rotations after them are angles

@@ -12,8 +12,9 @@ from ..visemes import CLOSURE, CONTACT, ROUNDED, ROUNDING_CHANNELS, SILENCE_VISE
 
 
 def apply_constraints(values: np.ndarray, spans: list[Segment], times: np.ndarray, duration: float,
-                      table: Table) -> np.ndarray:
-    """Rest, labiodental contact, rounding, then bilabial closure: later ones win where they overlap."""
+                      table: Table, articulation: float = 1.0) -> np.ndarray:
+    """Rest, labiodental contact, rounding (as far as the style dial `articulation` rounds), then bilabial
+    closure: later ones win where they overlap."""
     values = values.copy()
     t = table.timing
     mouth = table.mouth
@@ -27,7 +28,8 @@ def apply_constraints(values: np.ndarray, spans: list[Segment], times: np.ndarra
     rounding = np.isin(table.names, ROUNDING_CHANNELS)
     for span in spans:
         if span.label in ROUNDED:
-            _hold(values, times, table.visemes[span.label].pose, rounding, span.start - t["rounding_lead"],
+            pose = np.minimum(table.visemes[span.label].pose * articulation, 1.0)
+            _hold(values, times, pose, rounding, span.start - t["rounding_lead"],
                   span.end - t["rounding_lead"], t["rounding_ramp"], t["rounding_ramp"])
     for span in spans:
         if span.label == CLOSURE:

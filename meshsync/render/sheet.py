@@ -8,6 +8,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..avatar import Avatar
 from ..files import atomic_output
+from ..visemes import SILENCE_VISEME, load_table
+from .camera import frame_face
 from .renderer import Renderer
 
 # (label, pose) pairs; tongueOut needs an open jaw, as on any rig, or the tongue goes through the lips.
@@ -22,21 +24,39 @@ SHEET_POSES: tuple[tuple[str, dict[str, float]], ...] = (
     ("tongueOut (jaw 0.4)", {"tongueOut": 1.0, "jawOpen": 0.4}),
     ("eyeBlink L+R", {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0}),
 )
+PHONES_SHOWN = 6  # a viseme's label lists at most this many of its phones
+
+
+def viseme_poses() -> tuple[tuple[str, dict[str, float]], ...]:
+    """Every viseme of the table as (label, pose): its name and the phones (IPA) that show it."""
+    table = load_table()
+    poses = []
+    for name, viseme in table.visemes.items():
+        phones = [p for p, visemes in table.phones.items() if visemes == (name,)]
+        shown = " ".join(phones[:PHONES_SHOWN]) + (" ..." if len(phones) > PHONES_SHOWN else "")
+        label = "rest" if name == SILENCE_VISEME else f"{name}: {shown}" if shown else name
+        poses.append((label, dict(viseme.weights)))
+    return tuple(poses)
+
+
+LABEL_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core: IPA symbols included
 LABEL_HEIGHT = 30
 COLUMNS = 3
 SHEET_AA = 2.0  # supersampling of the sheet: stills can afford more than video
 
 
 def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float = SHEET_AA,
-               poses: tuple[tuple[str, dict[str, float]], ...] = SHEET_POSES) -> Image.Image:
-    """Render each pose in a grid cell with its label; poses naming targets the avatar lacks are marked."""
+               poses: tuple[tuple[str, dict[str, float]], ...] = SHEET_POSES, camera: str | None = None) -> Image.Image:
+    """Render each pose in a grid cell with its label (framed by a camera preset, or the whole head); poses
+    naming targets the avatar lacks are marked."""
     width, height = cell
     rows = -(-len(poses) // COLUMNS)
     sheet = Image.new("RGB", (COLUMNS * width, rows * (height + LABEL_HEIGHT)), (24, 26, 30))
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=18)
+    font = ImageFont.truetype(LABEL_FONT, 18) if Path(LABEL_FONT).is_file() else ImageFont.load_default(size=18)
     names = set(avatar.target_names)
-    with Renderer(avatar, width, height, aa=aa) as renderer:
+    framing = frame_face(avatar, width / height, camera) if camera else None
+    with Renderer(avatar, width, height, aa=aa, camera=framing) as renderer:
         for k, (label, pose) in enumerate(poses):
             x, y = (k % COLUMNS) * width, (k // COLUMNS) * (height + LABEL_HEIGHT)
             sheet.paste(Image.fromarray(renderer.render(pose)), (x, y))
