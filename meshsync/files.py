@@ -122,10 +122,10 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror}; choose a writable folder") from exc
-    os.close(fd)
     tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
-    try:
+    try:  # from here on a signal (Ctrl-C, SIGTERM) removes the temporary file too
+        os.close(fd)
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
         yield tmp_path
         os.replace(tmp_path, target)
     except OSError as exc:

@@ -46,15 +46,22 @@ class FramePipe:
                    "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{size[0]}x{size[1]}", "-r", f"{fps:g}",
                    "-i", "-", *arguments]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        with contextlib.suppress(OSError):  # a bigger pipe: fewer wake-ups per frame (Linux only)
-            fcntl.fcntl(self._process.stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
-        self._stderr: list[bytes] = []
-        self._reader = threading.Thread(target=lambda: self._stderr.append(self._process.stderr.read()))
-        self._reader.start()
-        self._queue: queue.Queue = queue.Queue(QUEUED_FRAMES)
-        self._broken = False
-        self._writer = threading.Thread(target=self._write_frames)
-        self._writer.start()
+        try:  # a signal (Ctrl-C, SIGTERM) may arrive here, before the with block owns the process
+            with contextlib.suppress(OSError):  # a bigger pipe: fewer wake-ups per frame (Linux only)
+                fcntl.fcntl(self._process.stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+            self._stderr: list[bytes] = []
+            # Daemon threads: whatever happens, they never keep the interpreter from exiting.
+            self._reader = threading.Thread(target=lambda: self._stderr.append(self._process.stderr.read()),
+                                            daemon=True)
+            self._reader.start()
+            self._queue: queue.Queue = queue.Queue(QUEUED_FRAMES)
+            self._broken = False
+            self._writer = threading.Thread(target=self._write_frames, daemon=True)
+            self._writer.start()
+        except BaseException:
+            self._process.kill()
+            self._process.wait()
+            raise
 
     def _write_frames(self) -> None:
         while (frame := self._queue.get()) is not None:
