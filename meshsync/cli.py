@@ -364,7 +364,8 @@ def run_animate(args: argparse.Namespace) -> int:
             from .animate.plot import plot_curves
 
             plot_curves(curves, speech.alignment, plot, _lip_gap(curves))
-        detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method), args.output)
+        detail = fmt.write(Export(curves, rig, export_options, speech.alignment, speech.mode, method,
+                                  str(args.audio)), args.output)
     if not args.quiet:
         print(f"wrote {args.output}: {curves.frames} frames at {curves.fps:g} fps ({speech.mode}, {method}){detail}")
     return 0

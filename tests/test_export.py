@@ -14,8 +14,9 @@ from consumers import glb_animation, glb_parts, validate
 from gltf_factory import quad_glb
 
 from meshsync.avatar import load_avatar
+from meshsync.channels import channel_names
 from meshsync.export.keyframes import reduce_keys
-from meshsync.export.livelink import timecode
+from meshsync.export.livelink import columns, timecode
 from meshsync.rig import choose_profile, morph_weights, solve
 
 BOUND = 0.005
@@ -109,8 +110,10 @@ def test_rhubarb_cues_close_on_bilabials(speech, curves, tmp_path):
         if label in ("M", "B", "P"):
             window = [shapes[i] for i in range(len(shapes) - 1) if starts[i] < end and starts[i + 1] > start]
             assert "A" in window, (label, start)
-    cues = json.loads(js.read_text())["mouthCues"]
+    data = json.loads(js.read_text())
+    cues = data["mouthCues"]
     assert [c["value"] for c in cues] == shapes[:-1] and cues[0]["start"] == 0
+    assert list(data["metadata"]) == ["soundFile", "duration"] and data["metadata"]["soundFile"] == str(wav)
 
 
 def test_usd_holds_the_blend_shape_weights(speech, curves, tmp_path):
@@ -127,6 +130,21 @@ def test_usd_holds_the_blend_shape_weights(speech, curves, tmp_path):
     for frame in (0, 40, curves.frames - 1):
         weights = np.array(animation.GetBlendShapeWeightsAttr().Get(frame))
         assert np.abs(weights - curves.values[frame, :52]).max() < 1e-6
+
+
+@pytest.mark.parametrize("suffix", [".usda", ".usdc"])
+def test_usd_passes_usd_cores_own_validators(speech, tmp_path, suffix):
+    pytest.importorskip("pxr", reason="usd-core is the optional 'usd' extra")
+    from pxr import Usd, UsdGeom, UsdValidation
+
+    wav, grid, _ = speech
+    out = tmp_path / f"talk{suffix}"
+    assert meshsync("animate", str(wav), "--alignment", str(grid), "-o", str(out)).returncode == 0
+    stage = Usd.Stage.Open(str(out))
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    problems = UsdValidation.ValidationContext(validators).Validate(stage)
+    assert [f"{e.GetName()}: {e.GetMessage()}" for e in problems] == []
+    assert UsdGeom.GetStageMetersPerUnit(stage) == 1.0 and UsdGeom.GetStageUpAxis(stage) == UsdGeom.Tokens.y
 
 
 def test_reduced_keys_interpolate_within_the_bound():
@@ -204,3 +222,21 @@ def test_timecode_rolls_over_seconds_minutes_and_hours():
     assert timecode(59, 60) == "00:00:00:59.000"
     assert timecode(60 * 61 + 3, 60) == "00:01:01:03.000"
     assert timecode(30 * 3600, 30) == "01:00:00:00.000"
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30, 50, 60, 29.97])
+def test_timecode_counts_frames_at_60_a_second_as_the_app_does(fps):
+    """Unreal's importer reads HH:MM:SS:FF.fff with FF at 60 a second and .fff its fraction: the time it reads
+    back is the frame's time, within a thousandth of a 60 fps frame, at any rate."""
+    for frame in (0, 1, 7, 59, 1234, 100_000):
+        hours, minutes, seconds, frames = timecode(frame, fps).split(":")
+        read = int(hours) * 3600 + int(minutes) * 60 + int(seconds) + float(frames) / 60
+        assert abs(read - frame / fps) <= 0.0005 / 60 + 1e-9, (fps, frame, timecode(frame, fps))
+    assert timecode(1, 24) == "00:00:00:02.500" and timecode(1, 25) == "00:00:00:02.400"
+
+
+def test_live_link_columns_are_in_the_apps_order():
+    names = columns()
+    assert names[14:17] == ("JawForward", "JawRight", "JawLeft")
+    assert names[19:23] == ("MouthFunnel", "MouthPucker", "MouthRight", "MouthLeft")
+    assert sorted(n.lower() for n in names) == sorted(n.lower() for n in channel_names())

@@ -47,7 +47,7 @@ def prepare(job: Job, work: Path, out: Path) -> Prepared:
     for kind, path in exports.items():
         fmt = formats[kind]
         fmt.write(Export(at(job.animation), rig if fmt.avatar else None, job.export, speech.alignment, speech.mode,
-                         method), path)
+                         method, str(job.audio)), path)
         os.replace(path, out / job.output_name(kind))  # in place, whole
     video = at(job.video_animation) if VIDEO in job.outputs else None
     return Prepared(video, perf_counter() - start)

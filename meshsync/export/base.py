@@ -33,6 +33,7 @@ class Export:
     alignment: Alignment | None = None
     mode: str = ""  # how the speech was timed
     method: str = ""  # how the curves were made
+    sound_file: str | None = None  # the audio's path as the user gave it (Rhubarb's JSON names it)
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,13 @@ def mouth_cues(curves: Curves) -> list[Cue]:
     return cues
 
 
-def write_cues(curves: Curves, path: Path) -> list[Cue]:
-    """Rhubarb's TSV (`start<TAB>shape` lines, then the end as an X) or its JSON (`mouthCues`)."""
+def write_cues(curves: Curves, path: Path, sound_file: str | None = None) -> list[Cue]:
+    """Rhubarb's TSV (`start<TAB>shape` lines, then the end as an X) or its JSON (`metadata` with the sound
+    file and the duration, as Rhubarb writes it, then `mouthCues`)."""
     cues = mouth_cues(curves)
     if path.name.lower().endswith(".json"):
-        data = {"metadata": {"duration": round(curves.frames / curves.fps, 3)},
+        metadata = {"soundFile": sound_file} if sound_file is not None else {}
+        data = {"metadata": {**metadata, "duration": round(curves.frames / curves.fps, 3)},
                 "mouthCues": [{"start": round(c.start, 3), "end": round(c.end, 3), "value": c.shape} for c in cues]}
         text = json.dumps(data, indent=2) + "\n"
     else:
@@ -78,7 +80,7 @@ def write_cues(curves: Curves, path: Path) -> list[Cue]:
 
 
 def _write(export: Export, path: Path) -> str:
-    return f", {len(write_cues(export.curves, path))} mouth cues"
+    return f", {len(write_cues(export.curves, path, export.sound_file))} mouth cues"
 
 
 FORMAT = Format("Rhubarb mouth cues", (".tsv", ".rhubarb.json"), _write)

@@ -1,7 +1,8 @@
 """Live Link Face CSV: the file Epic's Live Link Face app records and Unreal (and many tools) import.
 
-`Timecode,BlendShapeCount,EyeBlinkLeft,...,RightEyeRoll`: one row per frame, timecode HH:MM:SS:FF.mmm from
-00:00:00:00.000 at the curves' frame rate, then 61 values.
+`Timecode,BlendShapeCount,EyeBlinkLeft,...,RightEyeRoll`, in the app's column order: one row per frame, then
+61 values. The timecode is HH:MM:SS:FF.fff as the app writes it: FF counts frames at 60 a second whatever the
+take's rate, and .fff is the fraction of such a frame (12:27:47:47.169), which Unreal's importer reads as time.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ def columns() -> tuple[str, ...]:
         return tuple(tomllib.load(f)["columns"])
 
 
+APP_RATE = 60  # Live Link Face counts its timecode's frames at 60 a second
+
+
 def timecode(frame: int, fps: float) -> str:
-    """SMPTE-style HH:MM:SS:FF at the nominal (rounded) rate, as Live Link Face writes it."""
-    nominal = max(1, round(fps))
-    seconds, frames = divmod(frame, nominal)
+    """The time of frame `frame` at `fps` as Live Link Face writes it: HH:MM:SS, frames at 60 a second, and
+    thousandths of such a frame."""
+    ticks = round(frame * APP_RATE * 1000 / fps)  # thousandths of a 60 fps frame: whole numbers, exact
+    whole, fraction = divmod(ticks, 1000)
+    seconds, frames = divmod(whole, APP_RATE)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}.000"
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}.{fraction:03d}"
 
 
 def write_livelink_csv(curves: Curves, path: Path) -> None:

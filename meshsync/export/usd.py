@@ -12,9 +12,10 @@ from .base import Export, Format
 
 
 def write_usd(rig: RigCurves, path: Path) -> None:
-    """/Root (SkelRoot) with /Root/Animation: one time sample per frame, time codes at the curves' fps."""
+    """/Root (SkelRoot) with /Root/Animation: one time sample per frame, time codes at the curves' fps; the
+    stage says its units and up axis (metres, +Y, as glTF), which USD's validators require."""
     try:
-        from pxr import Sdf, Usd, UsdSkel, Vt
+        from pxr import Sdf, Usd, UsdGeom, UsdSkel, Vt
     except ImportError:
         raise UserError("USD export needs the optional usd-core package: pip install 'meshsync[usd]'") from None
     with atomic_output(path) as tmp:
@@ -23,6 +24,8 @@ def write_usd(rig: RigCurves, path: Path) -> None:
         stage.SetTimeCodesPerSecond(rig.fps)
         stage.SetStartTimeCode(0)
         stage.SetEndTimeCode(max(len(rig.values) - 1, 0))
+        UsdGeom.SetStageMetersPerUnit(stage, UsdGeom.LinearUnits.meters)
+        UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
         root = UsdSkel.Root.Define(stage, "/Root")
         stage.SetDefaultPrim(root.GetPrim())
         animation = UsdSkel.Animation.Define(stage, "/Root/Animation")
