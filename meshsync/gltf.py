@@ -377,8 +377,11 @@ class Writer:
 
     def sparse_accessor(self, values: np.ndarray, rows: np.ndarray | None = None, *, bounds: bool = False) -> int:
         """A float accessor over `values` (count, components) storing only `rows` (default: the rows that are
-        not zero), as morph target deltas are best stored."""
+        not zero), as morph target deltas are best stored. An all-zero accessor still stores its first row:
+        legal glTF may leave out the data, but Assimp and UnityGLTF refuse an accessor without any."""
         rows = np.flatnonzero(np.abs(values).max(axis=1) > 0) if rows is None else rows
+        if not len(rows) and len(values):
+            rows = np.array([0])
         accessor = {"componentType": FLOAT, "count": len(values), "type": KINDS[values.shape[1]]}
         if len(rows):
             small = len(values) < 65536

@@ -87,3 +87,26 @@ def test_float_accessors_keep_their_type(tmp_path):
     writer = Writer()
     index = writer.accessor(np.eye(4, dtype="<f4").reshape(1, 16))
     assert writer.doc["accessors"][index] == {"bufferView": 0, "componentType": FLOAT, "count": 1, "type": "MAT4"}
+
+
+def test_an_all_zero_morph_target_still_holds_data(tmp_path):
+    """Assimp and UnityGLTF refuse an accessor with neither a bufferView nor sparse data (legal glTF): the
+    writer stores the first row of an all-zero accessor, and it validates and reads back as zeros."""
+    writer = Writer()
+    triangle(writer)
+    empty = writer.sparse_accessor(np.zeros_like(DELTAS), bounds=True)
+    writer.doc["meshes"][0]["primitives"][0]["targets"].append({"POSITION": empty})
+    writer.doc["meshes"][0]["weights"].append(0.0)
+    path = tmp_path / "triangle.glb"
+    path.write_bytes(writer.file_bytes(".glb"))
+    issues = validate(path)
+    assert (issues["numErrors"], issues["numWarnings"]) == (0, 0), issues["messages"][:3]
+    doc = Document(path)
+    assert doc.json["accessors"][empty]["sparse"]["count"] == 1
+    assert not doc.accessor(empty).any()
+
+
+def test_the_test_avatars_have_no_accessor_without_data(avatars):
+    for name, path in avatars.items():
+        accessors = Document(path).json["accessors"]
+        assert all(a.get("bufferView") is not None or a.get("sparse") for a in accessors), name
