@@ -58,10 +58,7 @@ class Audio:
 
 def load_audio(path: str | Path, rate: int | None = None) -> Audio:
     """Decode `path` to mono float32, at `rate` Hz if given, and check that it holds usable sound."""
-    try:
-        path = check_input_file(path, "audio file")
-    except UserError as exc:
-        raise AudioError(str(exc)) from None
+    path = check_input_file(path, "audio file", AudioError)
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty")
     _check_wav_format(path)  # by content: a WAV named .mp3 goes to ffmpeg, which is as lenient

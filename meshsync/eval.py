@@ -198,7 +198,7 @@ def _articulation(scores: Scores, g: Measures, ipa: str, frames) -> None:
     """A vowel's peaks over its frames: lip gap by class, width, protrusion and jaw drop."""
     lo, hi = frames[0], max(frames[1], frames[0] + 1)
     kind = next((name for name, value in VOWEL_CLASSES.items() if value == OPENNESS.get(ipa)), None)
-    if kind is None or ipa in ("w", "j") or lo >= len(g.gap):
+    if kind is None or lo >= len(g.gap):
         return
     getattr(scores, f"{kind}_gap").append(float(g.gap[lo:hi].max()))
     if kind == "open":

@@ -32,21 +32,31 @@ def default_avatar_path() -> Path:
 MAX_IMAGE_PIXELS = 8192 * 8192  # larger images are refused before they are decoded (decompression bombs)
 
 
-def check_input_file(path: str | os.PathLike, what: str) -> Path:
-    """`path` as a Path, when it names a regular file to read; one line naming the problem otherwise (a folder,
-    a FIFO or a device is no input file: reading one would hang or read forever)."""
+def check_input_file(path: str | os.PathLike, what: str, error: type[UserError] = UserError) -> Path:
+    """`path` as a Path, when it names a regular file to read; one line naming the problem otherwise, as
+    `error` (a folder, a FIFO or a device is no input file: reading one would hang or read forever)."""
     path = Path(path)
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise UserError(f"{path}: no such {what}") from None
+        raise error(f"{path}: no such {what}") from None
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+        raise error(f"{path}: cannot read the {what} ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
-        raise UserError(f"{path}: is a folder; give the {what} itself")
+        raise error(f"{path}: is a folder; give the {what} itself")
     if not stat.S_ISREG(mode):
-        raise UserError(f"{path}: not a regular file (a pipe or a device); give the {what} as a file")
+        raise error(f"{path}: not a regular file (a pipe or a device); give the {what} as a file")
     return path
+
+
+def names_something(value: str | os.PathLike) -> bool:
+    """Whether text given where a file or text may stand (a transcript, a jobs file's cell) names something on
+    disk, a folder too (refused then as no file); False for text that cannot be a name (a newline inside, too
+    long)."""
+    try:
+        return "\n" not in str(value) and Path(value).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def parse_json(text: str | bytes):
@@ -99,7 +109,7 @@ def _umask() -> int:
 
 
 def check_output_folder(path: str | os.PathLike) -> None:
-    """Fail before any work when the output's folder is missing or read-only."""
+    """Fail before any work when the output is a folder, or its folder is missing or read-only."""
     folder = Path(path).parent
     if Path(path).is_dir():
         raise UserError(f"cannot write {path}: it is a folder; give a file name")

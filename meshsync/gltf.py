@@ -141,7 +141,7 @@ def _check_object(item, kind: str, where: str, path: Path) -> None:
         raise GltfError(f"{path}: {where} must be a JSON object")
     for name, expected in FIELDS[kind].items():
         value = item.get(name)
-        if value is not None and not _is_a(value, expected):
+        if value is not None and not is_kind(value, expected):
             raise GltfError(f"{path}: {where}.{name} must be {_words(expected)}, not {json.dumps(value)[:40]}")
 
 
@@ -155,21 +155,21 @@ def _words(expected: str) -> str:
             "string": "text", "bool": "true or false", "object": "an object"}[expected]
 
 
-def _is_a(value, expected: str) -> bool:
-    """Whether a JSON value is of the kind FIELDS names."""
+def is_kind(value, expected: str) -> bool:
+    """Whether a JSON value is of the kind FIELDS names ("index", "number", "numbers3", ...)."""
     if expected == "index":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if expected == "number":
         return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if expected.startswith("numbers"):
         size = int(expected[7:])
-        return isinstance(value, list) and len(value) == size and all(_is_a(v, "number") for v in value)
+        return isinstance(value, list) and len(value) == size and all(is_kind(v, "number") for v in value)
     if expected == "indices":
-        return isinstance(value, list) and all(_is_a(v, "index") for v in value)
+        return isinstance(value, list) and all(is_kind(v, "index") for v in value)
     if expected == "index map":
-        return isinstance(value, dict) and all(_is_a(v, "index") for v in value.values())
+        return isinstance(value, dict) and all(is_kind(v, "index") for v in value.values())
     if expected == "index maps":
-        return isinstance(value, list) and all(_is_a(v, "index map") for v in value)
+        return isinstance(value, list) and all(is_kind(v, "index map") for v in value)
     if expected == "objects":
         return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     return isinstance(value, {"string": str, "bool": bool, "object": dict}[expected])
@@ -195,10 +195,7 @@ class Document:
 
     def _parse(self) -> tuple[dict, bytes | None]:
         path = self.path
-        try:
-            check_input_file(path, "avatar file")
-        except UserError as exc:
-            raise GltfError(str(exc)) from None
+        check_input_file(path, "avatar file", GltfError)
         if path.stat().st_size > MAX_FILE_BYTES:
             raise GltfError(f"{path}: larger than 2 GiB; not a usable avatar")
         data = path.read_bytes()

@@ -21,7 +21,7 @@ from pathlib import Path
 from num2words import num2words
 
 from .errors import UserError
-from .files import check_input_file
+from .files import check_input_file, names_something
 from .languages import ENGLISH, Language, find_language
 from .phones import arpabet, espeak_phones, ipa_to_arpabet, segment
 
@@ -62,7 +62,7 @@ def _tables() -> dict:
 def read_text(value: str) -> str:
     """`--text` is either the transcript itself or a path to a UTF-8 text file."""
     path = Path(value)
-    if not (path.suffix.lower() == ".txt" or _exists(path)):
+    if not (path.suffix.lower() == ".txt" or names_something(value)):
         return _nonempty(value, "the transcript")
     check_input_file(path, "transcript file")
     data = path.read_bytes()
@@ -73,15 +73,6 @@ def read_text(value: str) -> str:
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from exc
     return _nonempty(text, str(path))
-
-
-def _exists(path: Path) -> bool:
-    """Whether `path` names something (a folder too: refused then as no transcript file); False for text that
-    cannot name one (too long, a newline inside)."""
-    try:
-        return "\n" not in str(path) and path.exists()
-    except (OSError, ValueError):
-        return False
 
 
 def _nonempty(text: str, what: str) -> str:

@@ -19,7 +19,10 @@ from cli_helpers import assert_one_line_error, meshsync_here
 from gltf_factory import head_glb, head_node
 from PIL import Image
 
+from meshsync.animate.curves import frame_count
+from meshsync.audio import load_audio
 from meshsync.cli import USAGE_ERROR
+from meshsync.render.video import VIDEO_FPS
 from meshsync.text import normalize
 
 
@@ -47,7 +50,8 @@ def inputs(folder: Path) -> set[Path]:
 
 def test_concat_refuses_a_truncated_segment(job):
     grid = job / "speech.TextGrid"
-    for frames in ("0-29", "30-" + str(_frames(job) - 1)):
+    total = frame_count(load_audio(job / "speech.wav").duration, VIDEO_FPS)  # the frames render draws
+    for frames in ("0-29", f"30-{total - 1}"):
         result = meshsync_here("render", job / "speech.wav", "--alignment", grid, "--size", "160x96", "--frames",
                                frames, "-o", job / f"seg{frames.split('-')[0]}.mp4", "--quiet")
         assert result.returncode == 0, result.stderr
@@ -57,14 +61,6 @@ def test_concat_refuses_a_truncated_segment(job):
     result = meshsync_here("concat", job / "seg0.mp4", segment, "--audio", job / "speech.wav", "-o", job / "all.mp4")
     assert_one_line_error(result, "seg30.mp4: damaged segment", "frames decode", "render frames 30-")
     assert leftovers(job, before) == []
-
-
-def _frames(job: Path) -> int:
-    """Frames of the test sentence at 30 fps."""
-    import soundfile
-
-    info = soundfile.info(str(job / "speech.wav"))
-    return int(np.ceil(info.frames / info.samplerate * 30 - 1e-9))
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])

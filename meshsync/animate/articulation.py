@@ -46,15 +46,18 @@ def reach_targets(values: np.ndarray, spans: list[Segment], times: np.ndarray, t
 def _nucleus_lengths(spans: list[Segment], table: Table) -> list[float]:
     """Each span's vowel nucleus: the length of the run of vowel spans it belongs to (a diphthong's two halves
     are one gesture of the speaker's), 0 for other spans."""
+    runs: list[list[int]] = []  # indices of touching vowel spans
+    for k, span in enumerate(spans):
+        if not table.visemes[span.label].vowel:
+            continue
+        if runs and runs[-1][-1] == k - 1 and span.start <= spans[k - 1].end:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
     lengths = [0.0] * len(spans)
-    i = 0
-    while i < len(spans):
-        j = i
-        while j < len(spans) and table.visemes[spans[j].label].vowel and (j == i or spans[j].start <= spans[j - 1].end):
-            j += 1
-        for k in range(i, j):
-            lengths[k] = spans[j - 1].end - spans[i].start
-        i = max(j, i + 1)
+    for run in runs:
+        for k in run:
+            lengths[k] = spans[run[-1]].end - spans[run[0]].start
     return lengths
 
 

@@ -16,7 +16,7 @@ from ..align.speech import SpeechOptions
 from ..animate import AnimationOptions
 from ..errors import UserError
 from ..export import FORMATS, ExportOptions
-from ..files import check_input_file, parse_json
+from ..files import check_input_file, names_something, parse_json
 from ..options import build, file_fields
 from ..render.video import VideoOptions
 from ..rig import RigOptions
@@ -194,7 +194,7 @@ def _file(name: str, value: str, base: Path, files: dict[str, Path]) -> str:
 def _file_or_text(name: str, value: str, suffix: str | None, base: Path, files: dict[str, Path]) -> str:
     """A cell that names a file (a path field; or text ending in `suffix`, or naming a file that exists), as
     its absolute path; other text as it is (a transcript, a colour, a rig profile's name)."""
-    if suffix is None or (suffix and value.lower().endswith(suffix)) or _exists(base / value):
+    if suffix is None or (suffix and value.lower().endswith(suffix)) or names_something(base / value):
         return _file(name, value, base, files)
     return value
 
@@ -206,10 +206,3 @@ def _outputs(text: str) -> tuple[str, ...]:
         raise UserError(f"outputs '{text}': choose from {', '.join(OUTPUTS)}")
     return kinds
 
-
-def _exists(path: Path) -> bool:
-    """Whether a cell names something on disk (a folder too: refused then as no file)."""
-    try:
-        return path.exists()
-    except OSError:  # a long transcript is no file name
-        return False

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from ..avatar import Avatar
 from ..errors import UserError
 from ..files import check_input_file, data_dir
+from ..gltf import is_kind
 from ..visemes import Table, load_table, resolve_pose
 
 MIN_COVERAGE = 0.8  # share of a profile's names an avatar must carry to count as following it
@@ -139,14 +140,10 @@ def _object(value, what: str, path: Path) -> dict:
 
 def _binds(binds, key: str, what: str, path: Path) -> list[dict]:
     """A list of morph target binds, each with a whole-number `key` and index, and a numeric weight."""
-    def whole(v):
-        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
     binds = binds or []
     if not isinstance(binds, list) or not all(
-            isinstance(b, dict) and whole(b.get(key)) and whole(b.get("index"))
-            and isinstance(b.get("weight", 0), int | float) and not isinstance(b.get("weight", 0), bool)
-            for b in binds):
+            isinstance(b, dict) and is_kind(b.get(key), "index") and is_kind(b.get("index"), "index")
+            and is_kind(b.get("weight", 0), "number") for b in binds):
         raise UserError(f"{path}: malformed VRM extension: {what}'s binds must be objects with a whole-number "
                         f"{key} and index and a numeric weight")
     return binds
