@@ -186,8 +186,8 @@ def _speech_arguments(parser: argparse.ArgumentParser, transcript_required: bool
 def _animation_arguments(parser: argparse.ArgumentParser) -> None:
     """AnimationOptions' flags but the frame rate (whose default is the command's)."""
     parser.add_argument("--method", help=f"{' or '.join(METHODS)}: the rules (default; without a transcript they "
-                                         "first recognise English words) or the network (listens to the audio "
-                                         "alone, any language)")
+                                         "first recognise the phones, any language) or the network (listens "
+                                         "to the audio alone)")
     parser.add_argument("--still", action="store_true", help="no blinks, head motion or gaze: the mouth only")
     parser.add_argument("--seed", help=f"seed of the blinks, head motion and gaze (default {AnimationOptions.seed})")
     parser.add_argument("--articulation", help="how far the mouth moves: 0.5 subtle, 1 natural, 1.5 clear, for "
@@ -288,11 +288,12 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 def _speech(args: argparse.Namespace, listen: bool = False):
     """The speech the arguments name: the audio with its alignment (aligned now, read, or with `listen` from
-    recognised words), as meshsync.align.speech.load_speech gives it."""
+    recognised phones), as meshsync.align.speech.load_speech gives it."""
     from .align.speech import load_speech
+    from .listen import listen as heard_phones
 
-    return load_speech(args.audio, build(SpeechOptions, vars(args)), listen, args.workers,
-                       lambda label: _progress(label, args.quiet))
+    return load_speech(args.audio, build(SpeechOptions, vars(args)), heard_phones if listen else None,
+                       args.workers, lambda label: _progress(label, args.quiet))
 
 
 def _check_outputs(args: argparse.Namespace, *outputs: Path | None) -> None:

@@ -8,7 +8,8 @@ The curves are applied to the avatar's landmarks (by default meshsync's head) an
   width       distance between the mouth corners, against rest (spread vowels widen it, rounded ones narrow it);
   jaw drop    how far the chin moves down from rest;
   displacement the largest movement of a mouth landmark from rest (eyes and gaze are not the mouth).
-From those, per clip: closure, labiodental, rounding and rest rates, sync lag and chatter, and the articulation
+From those, per clip: closure, labiodental, rounding and rest rates, open vowels sealed by mistake (lips
+closed at the middle of an open vowel of SEALED_MIN or longer), sync lag and chatter, and the articulation
 of each vowel (its peak lip gap by vowel class, its width, protrusion and jaw drop; see `Scores`), to compare
 with real speakers' figures (docs/articulation.md).
 """
@@ -32,6 +33,7 @@ ROUNDED = 2.0  # mm of protrusion: clearly rounded
 REST = 1.0  # mm: every mouth landmark within this of rest
 NOT_MOUTH = ("eyeLeft", "eyeRight")  # landmarks that move with the gaze, not the mouth
 PAUSE = 0.25  # s: silences at least this long must reach rest
+SEALED_MIN = 0.08  # s: open vowels this long are seen open; shorter ones may vanish into a neighbouring p/b/m
 MAX_LAG = 0.3  # s: sync lag searched in +-MAX_LAG
 CHATTER = 1.0  # mm: a swing of the lip gap smaller than this, between turning points on both sides, is chatter ...
 STILL = 0.05  # mm: ... unless a side moves less than this (a tenth of a pixel in a 720p portrait: invisible)
@@ -79,6 +81,7 @@ class Scores:
     labiodental: list[int] = field(default_factory=lambda: [0, 0])
     rounding: list[int] = field(default_factory=lambda: [0, 0])
     rest: list[int] = field(default_factory=lambda: [0, 0])
+    sealed: list[int] = field(default_factory=lambda: [0, 0])  # open vowels (SEALED_MIN+) closed at their middle
     lags: list[float] = field(default_factory=list)
     jitter: list[float] = field(default_factory=list)
     open_gap: list[float] = field(default_factory=list)
@@ -93,7 +96,7 @@ class Scores:
     def add(self, other: Scores) -> None:
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if f.name in RATES:
+            if f.name in RATES or f.name == "sealed":
                 mine[0] += theirs[0]
                 mine[1] += theirs[1]
             else:
@@ -111,7 +114,9 @@ class Scores:
         rates = "  ".join(f"{name} {self.rate(name):6.1%} ({getattr(self, name)[0]}/{getattr(self, name)[1]})"
                           for name in RATES)
         lags = np.array(self.lags)
-        return (f"{rates}  lag median {np.median(lags):+.0f} ms (range {lags.min():+.0f}..{lags.max():+.0f})  "
+        sealed = f"sealed open vowels {self.rate('sealed'):.1%} ({self.sealed[0]}/{self.sealed[1]})"
+        return (f"{rates}  {sealed}  lag median {np.median(lags):+.0f} ms "
+                f"(range {lags.min():+.0f}..{lags.max():+.0f})  "
                 f"chatter {np.mean(self.jitter):.2f}/s\n{'':15s}{self.articulation()}")
 
     def articulation(self) -> str:
@@ -189,6 +194,10 @@ def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
         elif phone.label == SILENCE and phone.end - phone.start >= PAUSE:
             check("rest", phone, resting, phone.start, phone.end)
         _articulation(scores, g, ipa, np.searchsorted(times, window))
+        if _vowel_class(ipa) == "open" and phone.end - phone.start >= SEALED_MIN:
+            middle = min(int(np.searchsorted(times, (phone.start + phone.end) / 2)), len(times) - 1)
+            scores.sealed[0] += bool(closed[middle])
+            scores.sealed[1] += 1
     scores.lags.append(sync_lag(g.gap, phones, curves.fps))
     scores.jitter.append(jitter(g.gap, curves.fps))
     return scores
@@ -197,7 +206,7 @@ def evaluate(curves: Curves, phones: list[Segment], avatar: Avatar) -> Scores:
 def _articulation(scores: Scores, g: Measures, ipa: str, frames) -> None:
     """A vowel's peaks over its frames: lip gap by class, width, protrusion and jaw drop."""
     lo, hi = frames[0], max(frames[1], frames[0] + 1)
-    kind = next((name for name, value in VOWEL_CLASSES.items() if value == OPENNESS.get(ipa)), None)
+    kind = _vowel_class(ipa)
     if kind is None or lo >= len(g.gap):
         return
     getattr(scores, f"{kind}_gap").append(float(g.gap[lo:hi].max()))
@@ -208,6 +217,11 @@ def _articulation(scores: Scores, g: Measures, ipa: str, frames) -> None:
     if ipa in ROUNDED_VOWELS:
         scores.rounded_width.append(float(g.width[lo:hi].min() - 1))
         scores.protrusion.append(float(g.protrusion[lo:hi].max()))
+
+
+def _vowel_class(ipa: str) -> str | None:
+    """open, mid or close for a vowel (by OPENNESS); None for anything else."""
+    return next((name for name, value in VOWEL_CLASSES.items() if value == OPENNESS.get(ipa)), None)
 
 
 def openness(phones: list[Segment], times: np.ndarray) -> np.ndarray:

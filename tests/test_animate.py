@@ -144,22 +144,22 @@ def test_cli_writes_live_link_csv_json_and_dope_sheet(clips, tmp_path):
     assert data["names"][:1] == ["browDownLeft"] and data["alignment"] is None
 
 
-def test_cli_without_transcript_recognises_the_words_and_closes_the_lips(clips, head, tmp_path):
+def test_cli_without_transcript_recognises_the_phones_and_closes_the_lips(clips, head, tmp_path):
     closure = [0, 0]
     for name, wav in clips.items():
         out = tmp_path / f"{name}.json"
         result = meshsync("animate", str(wav), "-o", str(out))
         assert result.returncode == 0, result.stderr
-        assert "recognising English words" in result.stderr
+        assert "recognising the phones" in result.stderr
         data = json.loads(out.read_text())
-        assert data["mode"] == "audio-only, recognised words" and data["method"] == "rules"
-        assert len(data["alignment"]["words"]) >= 4
+        assert data["mode"] == "audio-only, recognised phones" and data["method"] == "rules"
+        assert len(data["alignment"]["phones"]) >= 20
         curves = Curves(data["fps"], tuple(data["names"]), np.array(data["values"], dtype=np.float32))
         scores = evaluate(curves, truth(wav), head)
         closure[0] += scores.closure[0]
         closure[1] += scores.closure[1]
-        assert -80 <= scores.lags[0] <= 10, (name, scores.lags)
-    assert closure[0] >= 0.8 * closure[1], closure
+        assert -125 <= scores.lags[0] <= 45, (name, scores.lags)  # within what viewers notice (ITU-R BT.1359)
+    assert closure[0] >= 0.9 * closure[1], closure
 
 
 def test_cli_files_are_byte_identical_across_runs(clips, tmp_path):

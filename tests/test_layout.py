@@ -18,7 +18,7 @@ RANKS = {
     "features": 3, "avatar": 3,
     "align": 4,
     "visemes": 5,
-    "network": 6,
+    "network": 6, "listen": 6,  # audio-only: the network, and the phones heard (by the viseme table's classes)
     "animate": 7,
     "rig": 8, "eval": 8,
     "render": 9, "export": 9,

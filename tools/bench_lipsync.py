@@ -5,9 +5,10 @@
     python tools/bench_lipsync.py build/corpus-intl --language de --modes text-rules truth-rules
 
 Modes: text-rules (aligner + rule-based passes, the teacher), text-network (aligner + network),
-audio-rules (no transcript: PocketSphinx recognises English words, aligned, then the rules),
+audio-rules (no transcript: the phones hama hears, meshsync.listen, then the rules; the default),
 audio-network (no transcript: the network), and truth-rules (the true phone timings + rules: an upper
-bound that shows what the aligner costs). Alignments are cached in build/bench_lipsync. `--speed` times five minutes of
+bound that shows what the aligner costs). Transcripts' alignments are cached in build/bench_lipsync.
+`--speed` times five minutes of
 curves (alignment excluded). The MBROLA voices are never used for training, so every clip is held out.
 `--articulation` sets the style dial; `--rig oculus` (readyplayerme, vrm0, vrm1) measures the curves retargeted
 to that test avatar (tools/build_test_avatars.py), whose landmarks are the default head's.
@@ -23,12 +24,12 @@ from pathlib import Path
 import build_test_avatars
 
 from meshsync.align import Alignment, Segment, from_dict, write_json
-from meshsync.align.recognize import recognize
 from meshsync.align.speech import SpeechOptions, align_speech
 from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.audio import load_audio
 from meshsync.eval import Scores, evaluate
 from meshsync.files import default_avatar_path
+from meshsync.listen import listen
 from meshsync.rig import Rig, RigOptions, morph_weights, solve
 
 MODES = ("text-rules", "text-network", "audio-rules", "audio-network", "truth-rules")
@@ -36,11 +37,13 @@ VOICES = ("us1", "us2", "en1")  # English: us3's labels lead its sound (tools/be
 CACHE = Path("build/bench_lipsync")
 
 
-def clips(corpus: Path, noise: str, language: str) -> list[Path]:
-    """The clips of `language` at that noise level: English from VOICES, other languages from every voice."""
+def clips(corpus: Path, noise: str, language: str, voices: tuple[str, ...] = ()) -> list[Path]:
+    """The clips of `language` at that noise level from `voices` (none named: English from VOICES, other
+    languages from every voice)."""
     folders = sorted(corpus.glob(f"*_*_{noise}"))
+    voices = voices or (VOICES if language == "en" else ())
     found = sorted(p for folder in folders for p in folder.glob("*.json")
-                   if language != "en" or folder.name.split("_")[0] in VOICES)
+                   if not voices or folder.name.split("_")[0] in voices)
     return [p for p in found if json.loads(p.read_text()).get("language", "en") == language]
 
 
@@ -56,13 +59,13 @@ def truth(meta: dict) -> list[Segment]:
     return [Segment(label, start, end) for label, start, end in meta["phones"]]
 
 
-def alignment_for(meta_path: Path, text: str | None, audio) -> Alignment:
-    """The alignment of the transcript, or (text None) of the words PocketSphinx recognises; cached."""
-    cached = CACHE / ("recognised" if text is None else "") / meta_path.parent.name / meta_path.name
+def alignment_for(meta_path: Path, text: str, audio) -> Alignment:
+    """The alignment of the transcript; cached."""
+    cached = CACHE / meta_path.parent.name / meta_path.name
     if cached.exists():
         return from_dict(json.loads(cached.read_text()))
     language = json.loads(meta_path.read_text()).get("language", "en")
-    result = align_speech(audio, SpeechOptions(recognize(audio) if text is None else text, language), workers=1)
+    result = align_speech(audio, SpeechOptions(text, language), workers=1)
     cached.parent.mkdir(parents=True, exist_ok=True)
     write_json(result, cached)
     return result
@@ -86,7 +89,7 @@ def run(mode: str, paths: list[Path], rig: Rig, fps: float, verbose: bool, artic
         elif mode.startswith("text"):
             alignment = alignment_for(meta_path, meta["text"], audio)
         elif mode == "audio-rules":
-            alignment = alignment_for(meta_path, None, audio)
+            alignment = listen(audio)
         else:
             alignment = None
         curves = animate(audio, alignment, AnimationOptions(fps=fps, method=mode.split("-")[1],
@@ -99,18 +102,27 @@ def run(mode: str, paths: list[Path], rig: Rig, fps: float, verbose: bool, artic
 
 
 def speed(corpus: Path, mode: str) -> None:
+    """Seconds for five minutes of curves: audio-only modes from the audio alone (recognition included), the
+    others from the true phones (alignment excluded: tools/bench_align.py times it)."""
     long = corpus / "long" / "long_us1_300s.json"
     meta = json.loads(long.read_text())
     audio = load_audio(long.with_suffix(".wav"))
-    alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth") if "rules" in mode or "text" in mode \
-        else None
     method = mode.split("-")[1]
-    animate(audio, alignment, AnimationOptions(method=method))  # warm up: imports, table, weights
+
+    def curves() -> Curves:
+        if mode.startswith("audio"):
+            alignment = listen(audio) if method == "rules" else None
+        else:
+            alignment = Alignment((), tuple(truth(meta)), audio.duration, "truth")
+        return animate(audio, alignment, AnimationOptions(method=method))
+
+    curves()  # warm up: imports, table, weights
     started = time.perf_counter()
-    curves = animate(audio, alignment, AnimationOptions(method=method))
+    result = curves()
     seconds = time.perf_counter() - started
-    print(f"{mode}: {audio.duration:.0f} s of audio -> {curves.frames} frames at 60 fps in {seconds:.2f} s "
-          f"(alignment excluded)")
+    included = "recognition included" if mode.startswith("audio") else "alignment excluded"
+    print(f"{mode}: {audio.duration:.0f} s of audio -> {result.frames} frames at 60 fps in {seconds:.2f} s "
+          f"({included})")
 
 
 def main() -> None:
@@ -120,6 +132,7 @@ def main() -> None:
     parser.add_argument("--noise", default="clean", help="clean, 20 or 10 (dB SNR)")
     parser.add_argument("--language", default="en", help="the clips' language (default en)")
     parser.add_argument("--fps", type=float, default=60.0)
+    parser.add_argument("--voices", default="", help="only these voices, comma-separated (e.g. de2,de4)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many clips (0: all)")
     parser.add_argument("--speed", action="store_true", help="also time five minutes of curves per mode")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
@@ -127,7 +140,7 @@ def main() -> None:
     parser.add_argument("--rig", default="arkit", help="arkit (the default head), or a test avatar's rig profile: "
                                                      "oculus, readyplayerme, vrm0, vrm1")
     args = parser.parse_args()
-    paths = clips(args.corpus, args.noise, args.language)
+    paths = clips(args.corpus, args.noise, args.language, tuple(filter(None, args.voices.split(","))))
     paths = paths[:: max(1, len(paths) // args.limit)] if args.limit else paths
     avatar_path = default_avatar_path() if args.rig == "arkit" else test_avatar(args.rig)
     rig = RigOptions(avatar_path, args.rig).load()

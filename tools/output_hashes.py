@@ -6,7 +6,7 @@ should not change behaviour does not (run it before and after, then compare).
 Inputs: the bundled demo speech and transcript, and the test avatars of tools/build_test_avatars.py
 (built into --avatars once; pass the same folder to both runs so the two runs read the same avatars).
 Covers align (JSON, TextGrid, plot), animate with a transcript (every curve format and the default head
-as GLB, glTF and USD), without one (recognised words, the network), every rig profile and the jaw bone,
+as GLB, glTF and USD), without one (recognised phones, the network), every rig profile and the jaw bone,
 render (MP4, PNGs, segments joined by concat, a VRM avatar), poses, inspect and a small batch. Writes
 OUT_DIR/hashes.json; with --compare, lists the files whose bytes differ from OTHER_OUT_DIR's.
 """

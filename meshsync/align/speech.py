@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio import Audio, load_audio
@@ -16,11 +16,11 @@ from ..text import normalize, pronounce, read_text
 from . import ALIGNERS, Alignment
 from .mfa import align as mfa_align
 from .pocketsphinx import align as pocketsphinx_align
-from .recognize import recognize
 from .textgrid import read_textgrid
 
 log = logging.getLogger("meshsync")
 Progress = Callable[[int, int], None]
+Listener = Callable[[Audio, Progress | None], Alignment]  # audio -> the phones heard in it
 WORKERS = 2  # aligner processes for long audio
 
 
@@ -51,25 +51,21 @@ class Speech:
 
     audio: Audio
     alignment: Alignment | None
-    mode: str  # "text-aligned", "audio-only, recognised words" or "audio-only"
+    mode: str  # "text-aligned", "audio-only, recognised phones" or "audio-only"
 
 
-def load_speech(path: Path, options: SpeechOptions = SpeechOptions(), listen: bool = False,
+def load_speech(path: Path, options: SpeechOptions = SpeechOptions(), listen: Listener | None = None,
                 workers: int = WORKERS, progress: Callable[[str], Progress | None] = lambda label: None) -> Speech:
     """The speech in the audio file at `path`, aligned to the options' text or read from their alignment.
-    Without either: no alignment, or with `listen` (English only) the words PocketSphinx recognises, aligned.
+    Without either: no alignment, or `listen`'s (meshsync.listen.listen: the phones heard, any language).
     `progress(label)` gives the callback for the recognition and alignment steps."""
     audio = load_audio(path)
-    text = options.text
-    if text is None and options.alignment is None:
-        if not listen or find_language(options.language).code != ENGLISH:
+    if options.text is None and options.alignment is None:
+        if not listen:
             return Speech(audio, None, "audio-only")
-        log.info("no transcript: recognising English words (--method network listens in any language)")
-        text = recognize(audio, progress("recognise"))
-        mode = "audio-only, recognised words"
-    else:
-        mode = "text-aligned"
-    return Speech(audio, align_speech(audio, replace(options, text=text), workers, progress("align")), mode)
+        log.info("no transcript: recognising the phones (give --text for the best timing)")
+        return Speech(audio, listen(audio, progress("recognise")), "audio-only, recognised phones")
+    return Speech(audio, align_speech(audio, options, workers, progress("align")), "text-aligned")
 
 
 def align_speech(audio: Audio, options: SpeechOptions, workers: int = WORKERS,

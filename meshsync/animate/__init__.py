@@ -6,7 +6,7 @@ A row of small passes, as in Rhubarb Lip Sync, over the viseme table (meshsync.v
   -> secondary motion: blinks, head motion, gaze (secondary.py; off with `still`)
 The network (meshsync.network) replaces the first three passes when asked to, and is what `animate` uses
 without an alignment: it predicts the curves and the visemes from the audio, and the constraints run on its
-visemes. (The CLI, without a transcript, first tries recognised English words: meshsync.align.recognize.)
+visemes. (The CLI, without a transcript, first recognises the phones: meshsync.listen.)
 Where the alignment is unreliable (the transcript does not fit the audio), the audio-only network takes over.
 """
 
@@ -68,8 +68,8 @@ class AnimationOptions:
 
     @property
     def listens(self) -> bool:
-        """Whether speech without a transcript has its English words recognised first (for the rules; the
-        network listens by itself)."""
+        """Whether speech without a transcript has its phones recognised first (for the rules; the network
+        listens by itself)."""
         return self.method != "network"
 
 

@@ -17,6 +17,7 @@ from ..align.speech import load_speech
 from ..animate import AnimationOptions, Curves, animate, resolve_method
 from ..audio import load_audio
 from ..export import Export, find_format
+from ..listen import listen
 from ..render.video import concat_mp4, render_segment
 from .jobs import VIDEO, Job
 
@@ -35,7 +36,7 @@ def prepare(job: Job, work: Path, out: Path) -> Prepared:
     exports = {kind: work / Path(job.output_name(kind)).name for kind in job.outputs if kind != VIDEO}
     formats = {kind: find_format(path) for kind, path in exports.items()}
     rig = job.rig.load() if VIDEO in job.outputs or any(f.avatar for f in formats.values()) else None
-    speech = load_speech(job.audio, job.speech, listen=job.animation.listens, workers=1)
+    speech = load_speech(job.audio, job.speech, listen if job.animation.listens else None, workers=1)
     method = resolve_method(speech.alignment, job.animation.method)
     curves: dict[float, Curves] = {}
 

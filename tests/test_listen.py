@@ -1,0 +1,126 @@
+"""Audio-only lip sync (meshsync.listen): held-out MBROLA speech in three languages, never used to calibrate,
+is animated without its transcript and measured on the default head's geometry against the true phones."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import make_corpus
+import numpy as np
+import pytest
+from cli_helpers import meshsync
+from corpus import make_clip, truth
+
+from meshsync.align import SILENCE, Segment
+from meshsync.animate import AnimationOptions, Curves, animate
+from meshsync.audio import Audio, load_audio
+from meshsync.eval import Scores, evaluate
+from meshsync.listen import LAG, hear, listen
+
+# Voice and at least this share of p/b/m closed per language (the issue's targets: 90 % English, 85 % others).
+LANGUAGES = {"en": ("us1", 0.9), "de": ("de2", 0.85), "fr": ("fr1", 0.85)}
+SENTENCES_PER_LANGUAGE = 4
+MAX_LAG = 40.0  # ms either way: viewers see audio 45 ms early (ITU-R BT.1359)
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory) -> dict[str, list]:
+    """Per language: (wav, its true phones) for the first sentences of the benchmark's list."""
+    folder = tmp_path_factory.mktemp("listen")
+    found = {}
+    for language, (voice, _) in LANGUAGES.items():
+        texts = make_corpus.sentences(language)[:SENTENCES_PER_LANGUAGE]
+        wavs = [make_clip(folder, f"{language}{i}", text, voice) for i, text in enumerate(texts)]
+        found[language] = [(wav, truth(wav)) for wav in wavs]
+    return found
+
+
+def scores_of(clips, head) -> Scores:
+    scores = Scores()
+    for wav, phones in clips:
+        audio = load_audio(wav)
+        curves = animate(audio, listen(audio), AnimationOptions(still=True))
+        scores.add(evaluate(curves, phones, head))
+    return scores
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_without_a_transcript_the_lips_close_on_p_b_m_and_keep_time(spoken, head, language):
+    scores = scores_of(spoken[language], head)
+    assert scores.rate("closure") >= LANGUAGES[language][1], (language, scores.closure, scores.misses)
+    assert scores.sealed[0] == 0, (language, scores.sealed)  # no open vowel sealed by mistake
+    assert scores.rest[0] == scores.rest[1], scores.misses
+    assert abs(np.median(scores.lags)) <= MAX_LAG, scores.lags
+
+
+def test_listening_hears_phones_in_ipa_timed_against_the_truth(spoken):
+    wav, phones = spoken["en"][0]
+    heard = listen(load_audio(wav))
+    assert heard.source == "hama" and heard.words == ()
+    bilabials = [p for p in heard.phones if p.label in ("p", "b", "m")]
+    true_bilabials = [p for p in phones if p.label in ("P", "B", "M")]
+    assert len(bilabials) >= 0.8 * len(true_bilabials) > 0
+    for phone in true_bilabials:  # each true p/b/m overlaps a heard one (timing from the signal)
+        if any(b.start < phone.end + 0.04 and b.end > phone.start - 0.04 for b in bilabials):
+            continue
+        pytest.fail(f"no p/b/m heard near {phone}")
+    assert heard.phones[0].start == 0 and heard.phones[-1].end == pytest.approx(heard.duration)
+
+
+def test_silence_is_heard_as_silence_and_listening_is_deterministic(spoken):
+    quiet = Audio(np.random.default_rng(0).normal(0, 1e-4, 32000).astype(np.float32), 16000)
+    assert [p.label for p in listen(quiet).phones] == [SILENCE]
+    audio = load_audio(spoken["fr"][0][0])
+    first, second = hear(audio), hear(audio)
+    assert first.probabilities.tobytes() == second.probabilities.tobytes()
+    assert 0.02 <= LAG <= 0.12  # hama emits a phone 60-90 ms after it starts (calibrated, docs/listen.md)
+
+
+def test_long_audio_is_heard_in_chunks_and_closes_as_well(spoken, head):
+    """A minute of speech is decoded in chunks cut at pauses: closure holds as in the short clips."""
+    pause = np.zeros(8000, dtype=np.float32)
+    samples, phones, offset = [], [], 0.0
+    for wav, truth_phones in spoken["en"] * 4:
+        audio = load_audio(wav)
+        samples += [audio.samples, pause]
+        phones += [Segment(p.label, p.start + offset, p.end + offset) for p in truth_phones]
+        phones.append(Segment(SILENCE, offset + audio.duration, offset + audio.duration + 0.5))
+        offset += audio.duration + 0.5
+    long = Audio(np.concatenate(samples), 16000)
+    assert long.duration > 40
+    heard = listen(long)
+    assert heard.duration == long.duration and heard.phones[-1].end == pytest.approx(long.duration)
+    scores = evaluate(animate(long, heard, AnimationOptions(still=True)), phones, head)
+    assert scores.rate("closure") >= LANGUAGES["en"][1], scores.misses
+    assert abs(scores.lags[0]) <= MAX_LAG
+
+
+def test_the_cli_without_a_transcript_listens_in_any_language_offline(spoken, head, tmp_path):
+    """Run in a process where every socket fails and HOME is empty: nothing is fetched, nothing is cached."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise OSError('meshsync tried to use the network')\n"
+        "socket.socket.connect = socket.socket.connect_ex = refuse\n"
+        "socket.create_connection = socket.getaddrinfo = refuse\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    wav = spoken["de"][2][0]
+    out = tmp_path / "curves.json"
+    env = {**os.environ, "PYTHONPATH": str(guard), "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    result = subprocess.run([sys.executable, "-m", "meshsync.cli", "animate", str(wav), "-o", str(out)],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "recognising the phones" in result.stderr
+    assert list(home.iterdir()) == []
+    data = json.loads(out.read_text())
+    assert data["mode"] == "audio-only, recognised phones" and data["method"] == "rules"
+    curves = Curves(data["fps"], tuple(data["names"]), np.array(data["values"], dtype=np.float32))
+    assert evaluate(curves, spoken["de"][2][1], head).rate("closure") >= 0.75
+    assert meshsync("animate", str(wav), "-o", str(tmp_path / "again.json")).returncode == 0
+    assert (tmp_path / "again.json").read_bytes() == out.read_bytes()
