@@ -70,6 +70,7 @@ class Measures:
 
 
 RATES = ("closure", "labiodental", "rounding", "rest")
+COUNTS = RATES + ("sealed",)  # the [count, out of] pairs of Scores, summed when clips are added
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Scores:
     def add(self, other: Scores) -> None:
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if f.name in RATES or f.name == "sealed":
+            if f.name in COUNTS:
                 mine[0] += theirs[0]
                 mine[1] += theirs[1]
             else:

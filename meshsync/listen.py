@@ -41,10 +41,13 @@ TIES = str.maketrans("", "", "\u0361\u035c")  # tie bars: d͡ʒ is written dʒ, 
 
 @dataclass(frozen=True)
 class Heard:
-    """hama's phone probabilities over a clip: (frames, tokens), a frame every STEP seconds."""
+    """hama's phone probabilities over a clip, (frames, tokens) a frame every STEP seconds, and the loudness
+    (dB every FRAME seconds) that cut the chunks and times the releases."""
 
     probabilities: np.ndarray
     tokens: tuple[str, ...]
+    loudness: np.ndarray
+    duration: float  # s, of the audio as heard (at RATE)
 
 
 @cache
@@ -71,7 +74,7 @@ def hear(audio: Audio, progress: Callable[[int, int], None] | None = None) -> He
         out[first:first + len(probabilities)] = probabilities[:frames - first]
         if progress:
             progress(done, len(chunks))
-    return Heard(out, tuple(t.translate(TIES) for t in model.decoder_tokens))
+    return Heard(out, tuple(t.translate(TIES) for t in model.decoder_tokens), energy, audio.duration)
 
 
 def _probabilities(model, samples: np.ndarray) -> np.ndarray:
@@ -125,17 +128,17 @@ def _peaks(score: np.ndarray, threshold: float) -> list[int]:
     return [int(f) for i, f in enumerate(frames) if i == 0 or f - frames[i - 1] > 3]
 
 
-def phones(found: list[tuple[int, str]], audio: Audio, table: Table) -> list[Segment]:
+def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
     """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
     end at their release, found in the loudness."""
-    energy = frame_energy(audio, hop=FRAME)
+    energy, duration = heard.loudness, heard.duration
     rise = np.diff(np.convolve(energy, np.ones(3) / 3, mode="same"), prepend=energy[0])
     starts = [max(0.0, f * STEP - LAG) for f, _ in found]
     spans = []
     for i, (_, phone) in enumerate(found):
         start = max(starts[i], spans[-1].end if spans else 0.0)
-        end = min(starts[i + 1] if i + 1 < len(found) else audio.duration, start + MAX_PHONE, audio.duration)
-        if table.visemes_of(phone)[0] == CLOSURE:
+        end = min(starts[i + 1] if i + 1 < len(found) else duration, start + MAX_PHONE, duration)
+        if lip_class(phone, table) == "closure":
             end = max(end, _release(rise, found[i][0] * STEP, start))
         if end > start:
             spans.append(Segment(phone, start, end))
@@ -153,6 +156,10 @@ def _release(rise: np.ndarray, emitted: float, start: float) -> float:
 
 def listen(audio: Audio, progress: Callable[[int, int], None] | None = None) -> Alignment:
     """The phones spoken in `audio` (any language), as an alignment without words."""
-    heard, table = hear(audio, progress), load_table()
-    spans = phones(emissions(heard, table), audio.resampled(RATE), table)
-    return Alignment((), tile(spans, audio.duration), audio.duration, "hama")
+    return alignment(hear(audio, progress), audio.duration)
+
+
+def alignment(heard: Heard, duration: float) -> Alignment:
+    """What was heard as an alignment without words, tiling `duration` seconds (the clip's own length)."""
+    table = load_table()
+    return Alignment((), tile(phones(emissions(heard, table), heard, table), duration), duration, "hama")

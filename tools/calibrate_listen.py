@@ -18,14 +18,11 @@ from pathlib import Path
 from bench_lipsync import truth
 
 from meshsync import listen as module
-from meshsync.align import Alignment, tile
-from meshsync.align.pocketsphinx import RATE
 from meshsync.animate import AnimationOptions, animate
 from meshsync.audio import load_audio
 from meshsync.eval import Scores, evaluate
 from meshsync.files import default_avatar_path
 from meshsync.rig import RigOptions
-from meshsync.visemes import load_table
 
 
 def apply(setting: str) -> None:
@@ -44,7 +41,7 @@ def main() -> None:
     parser.add_argument("--try", dest="settings", nargs="*", default=[""], help="settings to score")
     parser.add_argument("--step", type=int, default=1, help="every STEP-th clip of each voice")
     args = parser.parse_args()
-    rig, table = RigOptions(default_avatar_path(), "arkit").load(), load_table()
+    rig = RigOptions(default_avatar_path(), "arkit").load()
     voices = {folder.name.split("_")[0]: sorted(folder.glob("*.json"))[:: args.step]
               for folder in sorted(args.corpus.glob("*_*_clean"))}
     heard = {}
@@ -57,8 +54,7 @@ def main() -> None:
             for path in paths:
                 audio = load_audio(path.with_suffix(".wav"))
                 heard.setdefault(path, module.hear(audio))
-                spans = module.phones(module.emissions(heard[path], table), audio.resampled(RATE), table)
-                alignment = Alignment((), tile(spans, audio.duration), audio.duration, "hama")
+                alignment = module.alignment(heard[path], audio.duration)
                 curves = animate(audio, alignment, AnimationOptions(still=True))
                 scores.add(evaluate(curves, truth(json.loads(path.read_text())), rig.avatar))
             print(f"{voice:12s} {len(paths):3d} clips  {scores.summary().splitlines()[0]}")
