@@ -11,30 +11,40 @@ transcript's.
 
 Calibrated on licence-clean voices (tools/real_corpus.py: flite awb/rms/slt, the asterisk prompts in five
 languages) with tools/calibrate_listen.py; evaluated on the held-out MBROLA voices (tools/bench_lipsync.py;
-docs/listen.md). Audio is decoded in chunks cut at pauses, as the aligner cuts them (at most 30 s): memory
-stays flat however long the recording, since hama's attention grows with the square of the chunk.
+docs/listen.md). hama hears the audio in windows on a fixed grid: each keeps HOP seconds of output and also
+hears CONTEXT seconds either side. Memory stays flat however long the recording (hama's attention grows with
+the square of its input), and a live stream (`Stream`) gets exactly the phones a whole file gets, at most
+LOOK_AHEAD seconds after each starts.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
 from .align import Alignment, Segment, tile
-from .align.pocketsphinx import FRAME, RATE, speech_threshold, split_at_pauses
+from .align.pocketsphinx import FRAME, FRAME_SAMPLES, RATE
+from .align.speech import WORKERS
 from .audio import Audio, frame_energy
 from .visemes import CLOSURE, CONTACT, ROUNDED, Table, load_table
 
 STEP = 0.02  # s: hama's output frame (160-sample hop, subsampled by 2)
+HAMA_HOP = round(STEP * RATE)  # samples per output frame
+HOP = 2.0  # s of hama's output each window keeps
+CONTEXT = 1.0  # s of audio a window also hears either side (less context cost labiodentals; docs/listen.md)
 LAG = 0.06  # s: from a phone's start to hama's emission of it (median over the calibration voices)
 # A lip class's probability peak this high counts as that class spoken even when another phone wins the
 # frame: a missed closure, contact or rounding shows more than a brief extra one.
 PEAKS = {"closure": 0.15, "contact": 0.3, "rounding": 0.3}
 MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier)
 RELEASE_SEARCH = (-0.06, 0.04)  # s around a bilabial's emission where its release (the loudness rise) is sought
+# s of audio a stream needs past a phone's start before the phone settles: the rest of its window and the
+# context after it, then the phone's longest span, the lag and the three frames an emission looks ahead.
+LOOK_AHEAD = HOP + CONTEXT + MAX_PHONE + LAG + 4 * STEP
 NOT_PHONES = frozenset({"<pad>", "<sos>", "<eos>", "<unk>", "<wb>", "<blank>", " ", "%", ",", "~"})
 TIES = str.maketrans("", "", "\u0361\u035c")  # tie bars: d͡ʒ is written dʒ, as espeak-ng does
 
@@ -42,7 +52,7 @@ TIES = str.maketrans("", "", "\u0361\u035c")  # tie bars: d͡ʒ is written dʒ, 
 @dataclass(frozen=True)
 class Heard:
     """hama's phone probabilities over a clip, (frames, tokens) a frame every STEP seconds, and the loudness
-    (dB every FRAME seconds) that cut the chunks and times the releases."""
+    (dB every FRAME seconds) that times the releases."""
 
     probabilities: np.ndarray
     tokens: tuple[str, ...]
@@ -50,38 +60,72 @@ class Heard:
     duration: float  # s, of the audio as heard (at RATE)
 
 
-@cache
+_THREAD = threading.local()
+
+
 def _model():
-    from hama.asr import ASRModel
+    """This thread's hama model (windows are heard on several threads; each gets its own model)."""
+    if not hasattr(_THREAD, "model"):
+        from hama.asr import ASRModel
 
-    return ASRModel()
+        _THREAD.model = ASRModel()
+    return _THREAD.model
 
 
-def hear(audio: Audio, progress: Callable[[int, int], None] | None = None) -> Heard:
-    """hama's per-frame phone probabilities for `audio`, decoded chunk by chunk (cut at pauses)."""
-    model = _model()
-    audio = audio.resampled(RATE)
-    energy = frame_energy(audio, hop=FRAME)
-    chunks = split_at_pauses(energy, speech_threshold(energy))
-    per_step = round(STEP / FRAME)
-    frames = -(-len(energy) // per_step)
-    out = np.zeros((frames, len(model.decoder_tokens)), dtype=np.float32)
-    out[:, model.blank_id] = 1.0
-    for done, (start, end) in enumerate(chunks, 1):
-        first = start // per_step  # chunk cuts fall on 10 ms frames; start on a whole output frame
-        samples = audio.samples[round(first * STEP * RATE):round(end * FRAME * RATE)]
-        probabilities = _probabilities(model, samples)
-        out[first:first + len(probabilities)] = probabilities[:frames - first]
-        if progress:
-            progress(done, len(chunks))
-    return Heard(out, tuple(t.translate(TIES) for t in model.decoder_tokens), energy, audio.duration)
+def hear(audio: Audio, progress: Callable[[int, int], None] | None = None, workers: int = WORKERS) -> Heard:
+    """hama's per-frame phone probabilities for `audio`, heard window by window (see `_window`) on `workers`
+    threads (hama's engine is native code that runs outside Python's lock; each window stands alone, so the
+    result is the same for any number)."""
+    samples = audio.resampled(RATE).samples
+    count = _windows(len(samples))
+    probabilities, loudness = [], []
+    with ThreadPoolExecutor(workers) as pool:
+        heard = pool.map(lambda k: _window(_model(), samples, 0, k, len(samples)), range(count))
+        for k, (p, loud) in enumerate(heard, 1):
+            probabilities.append(p)
+            loudness.append(loud)
+            if progress:
+                progress(k, count)
+    return Heard(np.concatenate(probabilities), _tokens(_model()), np.concatenate(loudness), len(samples) / RATE)
+
+
+def _tokens(model) -> tuple[str, ...]:
+    """hama's output tokens, IPA written as espeak-ng writes it (no tie bars)."""
+    return tuple(t.translate(TIES) for t in model.decoder_tokens)
+
+
+def _windows(samples: int) -> int:
+    """How many windows hear a clip of `samples` samples (at RATE)."""
+    return -(-(samples // HAMA_HOP + 1) // round(HOP / STEP))
+
+
+def _window(model, samples: np.ndarray, offset: int, k: int, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """hama's probabilities (every STEP) and the loudness (dB every FRAME) over window k's HOP seconds, heard
+    with CONTEXT seconds of audio either side. `samples` holds the stream from sample `offset` on; `total` is
+    the samples so far (all of them once the stream has ended). Windows lie on a fixed grid, so the result
+    never depends on how the audio arrived."""
+    hop, context = round(HOP * RATE), round(CONTEXT * RATE)
+    a, b = max(0, k * hop - context), min(total, (k + 1) * hop + context)
+    heard = samples[a - offset:b - offset]
+    probabilities = _kept(_probabilities(model, heard), a, k * hop, HAMA_HOP, total)
+    loudness = _kept(frame_energy(Audio(heard, RATE), hop=FRAME), a, k * hop, FRAME_SAMPLES, total)
+    return probabilities, loudness
+
+
+def _kept(frames: np.ndarray, a: int, start: int, step: int, total: int) -> np.ndarray:
+    """The HOP seconds of `frames` (one every `step` samples, the first at sample `a`) from sample `start` on,
+    fewer where the stream of `total` samples ends (its last frame is at sample total // step * step)."""
+    first = (start - a) // step
+    return frames[first:first + min(round(HOP * RATE) // step, total // step + 1 - start // step)]
 
 
 def _probabilities(model, samples: np.ndarray) -> np.ndarray:
-    """Softmax over tokens of the model's outputs for one chunk, with hama's own decoding temperature and
-    blank bias (so the frame winners are the emissions hama itself would decode)."""
-    if len(samples) < RATE * STEP * 2:
-        return np.zeros((0, len(model.decoder_tokens)), dtype=np.float32)
+    """Softmax over tokens of the model's outputs for one window, with hama's own decoding temperature and
+    blank bias (so the frame winners are the emissions hama itself would decode). Too short to hear: blank."""
+    if len(samples) < 2 * HAMA_HOP:
+        blank = np.zeros((len(samples) // HAMA_HOP + 1, len(model.decoder_tokens)), dtype=np.float32)
+        blank[:, model.blank_id] = 1.0
+        return blank
     wave = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
     log_probs, lengths = model.session.run(
         [model._log_probs_output_name, model._out_lengths_output_name],
@@ -102,20 +146,20 @@ def lip_class(phone: str, table: Table) -> str | None:
     return {CLOSURE: "closure", CONTACT: "contact"}.get(first, "rounding" if first in ROUNDED else None)
 
 
-def emissions(heard: Heard, table: Table) -> list[tuple[int, str]]:
+def emissions(probabilities: np.ndarray, tokens: tuple[str, ...], table: Table) -> list[tuple[int, str]]:
     """(frame, phone) where each phone starts winning (greedy CTC), plus, for each lip class, the phone of that
     class where the class's probability peaks at PEAKS[class] or more with none of it emitted within three
-    frames."""
-    best = heard.probabilities.argmax(axis=1)
+    frames. Frame f's emissions depend on frames f-7..f+3 only (so a stream can settle them early)."""
+    best = probabilities.argmax(axis=1)
     starts = np.flatnonzero(np.diff(np.concatenate([[-1], best])))
-    found = [(int(f), heard.tokens[best[f]]) for f in starts if heard.tokens[best[f]] not in NOT_PHONES]
-    classes = np.array([lip_class(token, table) for token in heard.tokens], dtype=object)
+    found = [(int(f), tokens[best[f]]) for f in starts if tokens[best[f]] not in NOT_PHONES]
+    classes = np.array([lip_class(token, table) for token in tokens], dtype=object)
     for name, threshold in PEAKS.items():
         members = np.flatnonzero(classes == name)
         emitted = [f for f, phone in found if lip_class(phone, table) == name]
-        for f in _peaks(heard.probabilities[:, members].sum(axis=1), threshold):
+        for f in _peaks(probabilities[:, members].sum(axis=1), threshold):
             if not any(abs(f - e) <= 3 for e in emitted):
-                found.append((f, heard.tokens[members[heard.probabilities[f, members].argmax()]]))
+                found.append((f, tokens[members[probabilities[f, members].argmax()]]))
     return sorted(found)
 
 
@@ -131,27 +175,45 @@ def _peaks(score: np.ndarray, threshold: float) -> list[int]:
 def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
     """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
     end at their release, found in the loudness."""
-    energy, duration = heard.loudness, heard.duration
-    rise = np.diff(np.convolve(energy, np.ones(3) / 3, mode="same"), prepend=energy[0])
-    starts = [max(0.0, f * STEP - LAG) for f, _ in found]
-    spans = []
-    for i, (_, phone) in enumerate(found):
-        start = max(starts[i], spans[-1].end if spans else 0.0)
-        end = min(starts[i + 1] if i + 1 < len(found) else duration, start + MAX_PHONE, duration)
-        if lip_class(phone, table) == "closure":
-            end = max(end, _release(rise, found[i][0] * STEP, start))
-        if end > start:
-            spans.append(Segment(phone, start, end))
+    rise = _rise(heard.loudness)
+    following = [_start(f) for f, _ in found[1:]] + [heard.duration]
+    spans: list[Segment] = []
+    for (frame, phone), next_start in zip(found, following):
+        span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, (rise, 0), heard.duration, table)
+        if span:
+            spans.append(span)
     return spans
 
 
-def _release(rise: np.ndarray, emitted: float, start: float) -> float:
-    """The time of the sharpest loudness rise within RELEASE_SEARCH of a bilabial's emission (after its start)."""
+def _start(frame: int) -> float:
+    """When the phone emitted at `frame` started."""
+    return max(0.0, frame * STEP - LAG)
+
+
+def _span(frame: int, phone: str, next_start: float, after: float, rise: tuple[np.ndarray, int],
+          duration: float, table: Table) -> Segment | None:
+    """The span of the phone emitted at `frame`, after the previous span ends (`after`); None if empty.
+    `rise` is the loudness rise per FRAME from the given frame on."""
+    start = max(_start(frame), after)
+    end = min(next_start, start + MAX_PHONE, duration)
+    if lip_class(phone, table) == "closure":
+        end = max(end, _release(*rise, frame * STEP, start))
+    return Segment(phone, start, end) if end > start else None
+
+
+def _rise(loudness: np.ndarray) -> np.ndarray:
+    """Frame-to-frame rise of the loudness smoothed over three frames (a release is the sharpest rise)."""
+    return np.diff(np.convolve(loudness, np.ones(3) / 3, mode="same"), prepend=loudness[0])
+
+
+def _release(rise: np.ndarray, first: int, emitted: float, start: float) -> float:
+    """The time of the sharpest loudness rise within RELEASE_SEARCH of a bilabial's emission (after its start);
+    `rise` holds the frames from `first` on."""
     lo = max(round((emitted + RELEASE_SEARCH[0]) / FRAME), round(start / FRAME) + 1)
-    hi = min(round((emitted + RELEASE_SEARCH[1]) / FRAME), len(rise))
+    hi = min(round((emitted + RELEASE_SEARCH[1]) / FRAME), first + len(rise))
     if hi <= lo:
         return start
-    return (lo + int(np.argmax(rise[lo:hi]))) * FRAME
+    return (lo + int(np.argmax(rise[lo - first:hi - first]))) * FRAME
 
 
 def listen(audio: Audio, progress: Callable[[int, int], None] | None = None) -> Alignment:
@@ -162,4 +224,84 @@ def listen(audio: Audio, progress: Callable[[int, int], None] | None = None) -> 
 def alignment(heard: Heard, duration: float) -> Alignment:
     """What was heard as an alignment without words, tiling `duration` seconds (the clip's own length)."""
     table = load_table()
-    return Alignment((), tile(phones(emissions(heard, table), heard, table), duration), duration, "hama")
+    found = emissions(heard.probabilities, heard.tokens, table)
+    return Alignment((), tile(phones(found, heard, table), duration), duration, "hama")
+
+
+class Stream:
+    """The same phones as `listen`, from audio that arrives in blocks (live input): feed 16 kHz samples as
+    they come; each phone span comes back once settled, at most LOOK_AHEAD seconds of audio after it starts.
+    Memory stays bounded: only the audio, probabilities and loudness still needed are kept."""
+
+    def __init__(self) -> None:
+        self.table, self.model = load_table(), _model()
+        self.tokens = _tokens(self.model)
+        self.audio, self.offset, self.total = np.zeros(0, np.float32), 0, 0  # audio[0] is sample `offset`
+        self.window = 0  # the next window to hear
+        self.probabilities = np.zeros((0, len(self.tokens)), np.float32)
+        self.loudness = np.zeros(0, np.float32)
+        self.first = [0, 0]  # stream frame of probabilities[0] and of loudness[0]
+        self.pending: list[tuple[int, str]] = []  # emissions not yet spans
+        self.settled = 0  # emissions before this frame are final
+        self.after = 0.0  # end of the last span returned
+
+    def feed(self, samples: np.ndarray) -> list[Segment]:
+        """Take the next samples (16 kHz mono float); the phone spans that settled."""
+        self.audio = np.concatenate([self.audio, np.asarray(samples, np.float32)])
+        self.total += len(samples)
+        hop, context = round(HOP * RATE), round(CONTEXT * RATE)
+        while self.total >= (self.window + 1) * hop + context:
+            self._hear_window()
+        return self._settle(final=False)
+
+    def close(self) -> list[Segment]:
+        """The stream has ended: the remaining spans."""
+        while self.window < _windows(self.total):
+            self._hear_window()
+        return self._settle(final=True)
+
+    def _hear_window(self) -> None:
+        probabilities, loudness = _window(self.model, self.audio, self.offset, self.window, self.total)
+        self.probabilities = np.concatenate([self.probabilities, probabilities])
+        self.loudness = np.concatenate([self.loudness, loudness])
+        self.window += 1
+        keep = max(0, self.window * round(HOP * RATE) - round(CONTEXT * RATE))  # the next window's first sample
+        self.audio, self.offset = self.audio[keep - self.offset:], keep
+
+    def _settle(self, final: bool) -> list[Segment]:
+        known = self.first[0] + len(self.probabilities)
+        until = known if final else known - 3  # frame f's emissions need frames up to f + 3
+        if until <= self.settled and not final:
+            return []
+        begin = max(self.first[0], self.settled - 7)
+        found = emissions(self.probabilities[begin - self.first[0]:], self.tokens, self.table)
+        self.pending += [(begin + f, phone) for f, phone in found if self.settled <= begin + f < until]
+        self.settled = until
+        duration = self.total / RATE
+        rise = (_rise(self.loudness), self.first[1])
+        spans = []
+        while self.pending:
+            frame, phone = self.pending[0]
+            if len(self.pending) > 1:
+                next_start = _start(self.pending[1][0])
+            elif final:
+                next_start = duration
+            else:  # no later emission yet: final only if none could start before this phone's longest end
+                next_start = _start(self.settled)
+                if max(_start(frame), self.after) + MAX_PHONE > next_start:
+                    break
+            span = _span(frame, phone, next_start, self.after, rise, duration, self.table)
+            self.pending.pop(0)
+            if span:
+                spans.append(span)
+                self.after = span.end
+        self._forget()
+        return spans
+
+    def _forget(self) -> None:
+        """Drop the probabilities and loudness no later emission or release can need."""
+        drop = max(0, self.settled - 7 - self.first[0])
+        self.probabilities, self.first[0] = self.probabilities[drop:], self.first[0] + drop
+        oldest = self.pending[0][0] if self.pending else self.settled
+        drop = max(0, round((oldest * STEP + RELEASE_SEARCH[0]) / FRAME) - 3 - self.first[1])
+        self.loudness, self.first[1] = self.loudness[drop:], self.first[1] + drop
