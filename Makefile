@@ -8,6 +8,10 @@ PYTHON := $(VENV)/bin/python
 # EGL + Mesa's software rasteriser for headless OpenGL; espeak-ng for pronunciations (every language but
 # English, and English words outside the dictionary); DejaVu for the pose sheets' labels (IPA symbols).
 APT_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 espeak-ng fonts-dejavu-core
+# The engines the tests import exports into: Chromium (three.js, three-vrm), Godot 3, Assimp (for pyassimp).
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+APT_PACKAGES += chromium godot3-server libassimp5
+endif
 .PHONY: demo test setup system-packages test-voices
 
 demo: setup
@@ -42,7 +46,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m pip install --quiet -e .
 	touch $@
 
-# The tests' own consumers: pytest, Blender as a module (bpy, 373 MB) and OpenUSD.
+# The tests' own consumers: pytest, Blender as a module (bpy, 373 MB), OpenUSD and pyassimp.
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PYTHON) -m pip install --quiet -e ".[test]"
 	touch $@

@@ -19,7 +19,7 @@ from .align import ALIGNERS
 from .align.speech import WORKERS, SpeechOptions
 from .animate import CURVES_FPS, METHODS, AnimationOptions
 from .errors import UserError, one_line
-from .export import FORMATS, ExportOptions
+from .export import FORMATS, WEIGHT_STORAGE, ExportOptions
 from .files import atomic_output, check_not_inputs, check_output_folder, default_avatar_path
 from .languages import languages
 from .options import build, check_workers
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     _rig_arguments(animate, "for the avatar formats: ")
     animate.add_argument("--tolerance", help="for .glb/.gltf: largest weight error of the reduced keyframes "
                                              f"(default {ExportOptions.tolerance:g})")
+    animate.add_argument("--weights", help=f"for .glb/.gltf: how weights are stored, {' or '.join(WEIGHT_STORAGE)} "
+                                           "(normalised integers, about 4x smaller; Godot 3.2.3 and Assimp 5.2 "
+                                           f"misread them) (default {ExportOptions.weights})")
     animate.add_argument("--plot", type=Path, help="also draw a dope sheet of the main mouth channels (PNG)")
     animate.set_defaults(run=run_animate)
 

@@ -166,9 +166,12 @@ def _kill_a_rendering_worker(batch_pid: int, out: Path, deadline: float) -> int 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])  # Ctrl-C, and how render farms stop a task
 def test_an_interrupted_batch_keeps_its_segments_and_resumes(speech, tmp_path, stop):
+    count = 6
     folder = jobs_folder(speech, tmp_path)
+    # Six jobs, so the batch is still at work when the signal comes after the second segment (with three, a
+    # loaded machine could finish them all first).
     jobs = write_csv(folder / "jobs.csv", "id,audio,alignment,outputs,size",
-                     *(f"clip{i},audio/map.wav,audio/map.TextGrid,mp4,640x360" for i in range(3)))
+                     *(f"clip{i},audio/map.wav,audio/map.TextGrid,mp4,640x360" for i in range(count)))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "meshsync.cli", "batch", str(jobs), "--out", str(out), "--workers", "2",
                "--chunk", "1"]
@@ -185,14 +188,14 @@ def test_an_interrupted_batch_keeps_its_segments_and_resumes(speech, tmp_path, s
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert summary(resumed.stdout)["done"] == 3
+    assert summary(resumed.stdout)["done"] == count
     direct = tmp_path / "direct.mp4"
     wav, grid, _ = speech
     assert meshsync("render", str(wav), "--alignment", str(grid), "--size", "640x360", "-o", str(direct),
                     "--quiet").returncode == 0
-    for i in range(3):
+    for i in range(count):
         assert np.array_equal(video_frames(out / f"clip{i}.mp4"), video_frames(direct))
-    assert stray_files(out, {f"clip{i}.mp4" for i in range(3)}) == []
+    assert stray_files(out, {f"clip{i}.mp4" for i in range(count)}) == []
 
 
 def test_jobs_run_on_a_cluster_started_with_the_dask_command(speech, tmp_path):
@@ -274,7 +277,8 @@ def test_bad_rows_fail_alone_with_their_line(speech, tmp_path):
     errors = {k: r["error"] for k, r in manifest(out).items()}
     assert errors == {
         "fast": "line 1: fps 'fast' is not a number",
-        "mp3": "line 2: outputs 'mp4 mp3': choose from mp4, tsv, rhubarb.json, json, csv, glb, gltf, usda, usdc, usd",
+        "mp3": "line 2: outputs 'mp4 mp3': choose from mp4, tsv, rhubarb.json, json, csv, vrma, glb, gltf, usda, "
+               "usdc, usd",
         "avatar": f"line 3: {folder}/heads/missing.glb: no such avatar file",
         "../up": "line 4: '../up' cannot name output files; give an id of letters, digits, '.', '-', '_' "
                  "(and '/' for subfolders)",

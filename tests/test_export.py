@@ -17,6 +17,7 @@ from meshsync.avatar import load_avatar
 from meshsync.channels import channel_names
 from meshsync.export.keyframes import reduce_keys
 from meshsync.export.livelink import columns, timecode
+from meshsync.gltf import FLOAT, UNSIGNED_BYTE
 from meshsync.rig import choose_profile, morph_weights, solve
 
 BOUND = 0.005
@@ -36,25 +37,63 @@ def test_glb_validates_and_reproduces_the_rig_within_the_bound(speech, avatars, 
     issues = validate(out)
     assert issues["numErrors"] == 0, issues["messages"][:5]
     assert {m["code"] for m in issues["messages"] if m["severity"] == 1} <= ALLOWED_WARNINGS.get(name, set())
-    avatar = load_avatar(avatars[name])
-    expected = morph_weights(solve(curves, choose_profile(avatar, rig)), avatar)
-    written = glb_animation(out)
-    assert set(written) == set(expected)
-    frames = np.arange(curves.frames) / curves.fps
+    assert weight_types(out) == {FLOAT}  # what every engine reads (Godot 3.2.3 and Assimp 5.2 misread bytes)
+    assert_replays_the_rig(out, avatars[name], rig, curves)
+
+
+def test_compact_weights_are_bytes_four_times_smaller_within_the_bound(speech, avatars, curves, tmp_path):
+    wav, grid, _ = speech
+    out = tmp_path / "talk.glb"
+    assert meshsync("animate", str(wav), "--alignment", str(grid), "--avatar", str(avatars["arkit"]), "-o", str(out),
+                    "--weights", "compact").returncode == 0
+    assert validate(out)["numErrors"] == 0 and weight_types(out) == {UNSIGNED_BYTE}
+    assert_replays_the_rig(out, avatars["arkit"], None, curves)
     stored = full = 0
-    for node, (times, values) in written.items():
-        assert times[0] == 0 and np.all(np.diff(times) > 0)
-        replayed = np.column_stack([np.interp(frames, times, values[:, k]) for k in range(values.shape[1])])
-        assert np.abs(replayed - expected[node]).max() <= BOUND + 1e-6
+    for times, values in glb_animation(out).values():
         stored += times.size * 4 + values.size  # float times, one byte per weight
         full += 4 * (1 + values.shape[1]) * curves.frames
     assert full / stored >= 4.0  # the target: at least 4x smaller than every frame as float
 
 
+def test_vrm_animation_validates_and_holds_the_expressions(speech, curves, tmp_path):
+    wav, grid, _ = speech
+    out = tmp_path / "talk.vrma"
+    assert meshsync("animate", str(wav), "--alignment", str(grid), "-o", str(out)).returncode == 0
+    issues = validate(out)
+    assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"][:5]
+    doc, _ = glb_parts(out)
+    extension = doc["extensions"]["VRMC_vrm_animation"]
+    assert doc["extensionsUsed"] == ["VRMC_vrm_animation"] and extension["specVersion"] == "1.0"
+    assert set(extension["expressions"]["preset"]) == {"aa", "ih", "ou", "ee", "oh", "blinkLeft", "blinkRight"}
+    assert {"hips", "spine", "head", "leftFoot", "rightHand"} <= set(extension["humanoid"]["humanBones"])
+    assert {c["target"]["path"] for c in doc["animations"][0]["channels"]} == {"translation", "rotation"}
+
+
+def weight_types(path) -> set[int]:
+    """The component types of the weight samplers' outputs in a GLB."""
+    doc, _ = glb_parts(path)
+    animation = next(a for a in doc["animations"] if a["name"] == "meshsync")
+    outputs = [animation["samplers"][c["sampler"]]["output"] for c in animation["channels"]]
+    return {doc["accessors"][index]["componentType"] for index in outputs}
+
+
+def assert_replays_the_rig(out, avatar_path, rig, curves):
+    """The GLB's animation, replayed at every frame, stays within the bound of the rig's weights."""
+    avatar = load_avatar(avatar_path)
+    expected = morph_weights(solve(curves, choose_profile(avatar, rig)), avatar)
+    written = glb_animation(out)
+    assert set(written) == set(expected)
+    frames = np.arange(curves.frames) / curves.fps
+    for node, (times, values) in written.items():
+        assert times[0] == 0 and np.all(np.diff(times) > 0)
+        replayed = np.column_stack([np.interp(frames, times, values[:, k]) for k in range(values.shape[1])])
+        assert np.abs(replayed - expected[node]).max() <= BOUND + 1e-6
+
+
 def test_exports_are_byte_identical(speech, avatars, tmp_path):
     wav, grid, _ = speech
     avatar = ["--avatar", str(avatars["vrm1"])]
-    for suffix, extra in ((".glb", avatar), (".gltf", avatar), (".usda", avatar), (".tsv", [])):
+    for suffix, extra in ((".glb", avatar), (".gltf", avatar), (".usda", avatar), (".tsv", []), (".vrma", [])):
         if suffix == ".usda":
             pytest.importorskip("pxr", reason="usd-core is the optional 'usd' extra")
         first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
@@ -164,6 +203,7 @@ def test_reduced_keys_interpolate_within_the_bound():
     (["-o", "{tmp}/a.glb", "--rig", "{bad}"], "not ARKit blendshapes: jawWide"),
     (["-o", "{tmp}/a.glb", "--rig", "nonsense"], "no such rig profile"),
     (["-o", "{tmp}/a.glb", "--tolerance", "2"], "--tolerance 2 is out of range"),
+    (["-o", "{tmp}/a.glb", "--weights", "half"], "--weights half: give float or compact"),
 ])
 def test_bad_exports_are_one_line_and_write_nothing(speech, tmp_path, args, message):
     wav, grid, _ = speech

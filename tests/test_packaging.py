@@ -17,7 +17,7 @@ def test_installed_package_works_from_another_folder(tmp_path):
     for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
                  "render/shaders/mesh.frag", "render/shaders/background.frag", "render/cameras.toml",
                  "visemes.toml", "export/rhubarb.toml", "animate/motion.toml", "export/livelink.toml",
-                 "assets/demo.flac", "assets/demo.txt"):
+                 "export/vrma.toml", "assets/demo.flac", "assets/demo.txt"):
         assert (target / "meshsync" / name).is_file(), name
     script = (
         "import meshsync, sys\n"
@@ -38,7 +38,7 @@ def test_installed_package_works_from_another_folder(tmp_path):
         "assert animate(Audio(noise, 16000), None, AnimationOptions(fps=30)).frames == 30\n"
         "from meshsync.export import FORMATS\n"
         "assert sorted(s for f in FORMATS for s in f.suffixes) == ['.csv', '.glb', '.gltf', '.json', "
-        "'.rhubarb.json', '.tsv', '.usd', '.usda', '.usdc'], FORMATS\n"
+        "'.rhubarb.json', '.tsv', '.usd', '.usda', '.usdc', '.vrma'], FORMATS\n"
         "print('ok')\n"
     )
     elsewhere = tmp_path / "elsewhere"

@@ -12,7 +12,7 @@ from consumers import glb_animation, validate
 from gltf_factory import quad_glb
 
 from meshsync.avatar import load_avatar
-from meshsync.rig import choose_profile, solve
+from meshsync.rig import choose_profile, morph_weights, solve
 
 
 def test_inspect_detects_each_test_avatars_convention(avatars):
@@ -39,6 +39,20 @@ def test_viseme_rig_closes_on_bilabials_and_blends_smoothly(speech, avatars, cur
     # typical frame changes little (lips pop open from p/b/m over 35 ms: the fastest moves).
     change = np.abs(np.diff(rig.values, axis=0)).max(axis=1)
     assert change.max() < 0.75 and np.median(change) < 0.1
+
+
+@pytest.mark.parametrize("name", ["readyplayerme", "oculus"])
+def test_a_forced_viseme_rig_keeps_the_avatars_blinks_and_gaze(avatars, curves, name):
+    avatar = load_avatar(avatars[name])  # visemes beside the ARKit 52, as ReadyPlayerMe avatars have
+    rig = solve(curves, choose_profile(avatar, name))
+    (weights,) = morph_weights(rig, avatar).values()
+    targets = avatar.meshes[0].target_names
+    for channel in ("eyeBlinkLeft", "eyeLookOutLeft", "browInnerUp"):
+        assert channel not in choose_profile(avatar, name).outputs
+        assert np.array_equal(weights[:, targets.index(channel)], curves.channel(channel)), channel
+    assert curves.channel("eyeBlinkLeft").max() > 0.5  # the clip blinks, so the check can fail
+    for channel in ("jawOpen", "mouthClose", "mouthFunnel"):  # the mouth is the visemes' alone, never doubled
+        assert not weights[:, targets.index(channel)].any(), channel
 
 
 def test_custom_rig_maps_names_and_poses(speech, tmp_path):

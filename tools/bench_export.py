@@ -4,7 +4,9 @@
 
 MBROLA speech (tools/make_corpus.py; the voices `make test` installs), aligned and animated once; then, per
 test avatar (tools/build_test_avatars.py), the time to retarget (the per-frame viseme solve included), reduce
-the keyframes and write the GLB, and the animation's size against every frame as float32.
+the keyframes and write the GLB, and the animation's size against every frame as float32, with weights
+stored as float32 (the default) and as normalised integers (`--weights compact`); then USD, cues and
+the VRM Animation.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from meshsync.avatar import load_avatar
 from meshsync.export.cues import write_cues
 from meshsync.export.gltf import write_gltf
 from meshsync.export.usd import write_usd
+from meshsync.export.vrma import write_vrma
 from meshsync.files import default_avatar_path
 from meshsync.rig import choose_profile, morph_weights, solve
 
@@ -56,18 +59,23 @@ def main() -> None:
         print(f"{audio.duration:.0f} s of speech -> {curves.frames} frames at {args.fps:g} fps, animated in "
               f"{took:.2f} s (alignment excluded)")
         avatars = {"arkit": default_avatar_path(), **build_test_avatars.build(folder / "avatars")}
-        print(f"{'rig':>14} {'solve s':>8} {'GLB s':>7} {'keys kept':>10} {'animation kB':>13} {'x smaller':>10}")
+        print(f"{'rig':>14} {'solve s':>8} {'GLB s':>7} {'keys kept':>10} {'float kB':>9} {'x smaller':>10} "
+              f"{'compact kB':>11} {'x smaller':>10}")
         for name, rig in RIGS:
             avatar = load_avatar(avatars[name])
             profile = choose_profile(avatar, rig)
             weights, solving = timed(retarget, curves, profile, avatar)
             report, writing = timed(write_gltf, avatar, weights, curves.fps, folder / f"{name}.glb")
-            print(f"{profile.name:>14} {solving:>8.2f} {writing:>7.2f} {report.keys / report.frames:>10.0%} "
-                  f"{report.animation_bytes / 1000:>13.0f} {report.full_bytes / report.animation_bytes:>10.1f}")
+            compact = write_gltf(avatar, weights, curves.fps, folder / f"{name}_compact.glb", compact=True)
+            sizes = "".join(f" {r.animation_bytes / 1000:>{w}.0f} {r.full_bytes / r.animation_bytes:>10.1f}"
+                            for r, w in ((report, 9), (compact, 11)))
+            print(f"{profile.name:>14} {solving:>8.2f} {writing:>7.2f} {report.keys / report.frames:>10.0%}{sizes}")
         _, took = timed(write_usd, solve(curves, choose_profile(load_avatar(default_avatar_path()))),
                         folder / "talk.usdc")
         cues, cue_time = timed(write_cues, curves, folder / "talk.tsv")
-        print(f"USD (.usdc, ARKit) {took:.2f} s; Rhubarb cues {cue_time:.2f} s ({len(cues)} cues)")
+        keys, vrma_time = timed(write_vrma, curves, folder / "talk.vrma", 0.005)
+        print(f"USD (.usdc, ARKit) {took:.2f} s; Rhubarb cues {cue_time:.2f} s ({len(cues)} cues); VRM Animation "
+              f"{vrma_time:.2f} s ({keys} keys, {(folder / 'talk.vrma').stat().st_size / 1000:.0f} kB)")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 - readyplayerme.glb: the head plus ReadyPlayerMe-style `viseme_*` targets (ARKit 52 kept, as RPM avatars have);
 - oculus.glb: the head plus the 15 Oculus/Meta visemes under their plain names (sil, PP, FF, ...);
 - vrm1.glb: the head plus VRoid-style mouth targets (Fcl_MTH_A ...) that a `VRMC_vrm` extension binds to the
-  VRM 1.0 expressions aa ih ou ee oh, and blinkLeft/blinkRight bound to the ARKit blinks;
-- vrm0.glb: the same targets bound by a VRM 0.x `VRM` extension's blendShapeMaster (a i u e o, blink_l/_r);
+  VRM 1.0 expressions aa ih ou ee oh, and blinkLeft/blinkRight bound to the ARKit blinks; a real VRM 1.0 (the
+  VRM licence URL, a humanoid with the required bones, the head on its head bone), as three-vrm demands;
+- vrm0.glb: the same targets bound by a VRM 0.x `VRM` extension's blendShapeMaster (a i u e o, blink_l/_r),
+  with a VRM 0.x humanoid (left at -X, as VRM 0.x avatars face -Z);
 - jaw.glb: the head skinned to a `Head` and a `Jaw` joint, without its jawOpen target: the jaw is a bone.
 Each new target is real geometry: the ARKit deltas mixed by the profile's pose (rigs/*.toml); the jaw's
 skin weights follow how far jawOpen moved each vertex.
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from meshsync.avatar import load_avatar
+from meshsync.export.vrma import skeleton_nodes, world_position
 from meshsync.files import atomic_output, default_avatar_path
 from meshsync.gltf import ARRAY_BUFFER, FLOAT, UNSIGNED_BYTE, Document, merged
 from meshsync.rig import find_profile
@@ -81,16 +84,36 @@ def vrm_targets(head: Head) -> dict[str, int]:
     return {expression: head.add_target(name, dict(poses[expression])) for expression, name in VROID.items()}
 
 
+VRM1_LICENCE = "https://vrm.dev/licenses/1.0/"  # the only licenseUrl VRM 1.0 (and three-vrm) accept
+
+
+def add_humanoid(head: Head, mirror: bool = False) -> dict[str, int]:
+    """The humanoid skeleton as the scene's root, the head mesh (node 0) on its head bone where it was;
+    each bone's node index."""
+    nodes = head.doc["nodes"]
+    bones, index = skeleton_nodes(len(nodes), mirror)
+    nodes += bones
+    chin = load_avatar(default_avatar_path()).landmark_points()["chin"]
+    neck = np.array([0.0, chin[1], 0.0])  # the skeleton stands so its head bone is under the chin
+    hips = nodes[index["hips"]]
+    hips["translation"] = (np.array(hips["translation"]) + neck - world_position("head")).tolist()
+    nodes[index["head"]].setdefault("children", []).append(0)
+    nodes[0]["translation"] = (-neck).tolist()
+    head.doc["scenes"][0]["nodes"] = [index["hips"]]
+    return index
+
+
 def vrm1(out: Path) -> Path:
     head = Head()
     binds = {expression: [(index, 1.0)] for expression, index in vrm_targets(head).items()}
     binds |= {"blinkLeft": [(head.index("eyeBlinkLeft"), 1.0)], "blinkRight": [(head.index("eyeBlinkRight"), 1.0)]}
+    bones = add_humanoid(head)
     head.doc["extensionsUsed"] = ["VRMC_vrm"]
     head.doc["extensions"] = {"VRMC_vrm": {
         "specVersion": "1.0",
-        "meta": {"name": "meshsync test head", "version": "1", "authors": ["meshsync"],
-                 "licenseUrl": "https://creativecommons.org/publicdomain/zero/1.0/"},
-        "humanoid": {"humanBones": {}},
+        "meta": {"name": "meshsync test head", "version": "1", "authors": ["meshsync"], "licenseUrl": VRM1_LICENCE,
+                 "otherLicenseUrl": "https://creativecommons.org/publicdomain/zero/1.0/"},
+        "humanoid": {"humanBones": {name: {"node": node} for name, node in bones.items()}},
         "expressions": {"preset": {name: {"morphTargetBinds": [{"node": 0, "index": i, "weight": w} for i, w in b],
                                           "isBinary": False} for name, b in binds.items()}},
     }}
@@ -105,9 +128,13 @@ def vrm0(out: Path) -> Path:
                                                                          "weight": 100}]},
                {"name": "Blink_R", "presetName": "blink_r", "binds": [{"mesh": 0, "index": head.index("eyeBlinkRight"),
                                                                          "weight": 100}]}]
+    bones = add_humanoid(head, mirror=True)
     head.doc["extensionsUsed"] = ["VRM"]
-    head.doc["extensions"] = {"VRM": {"specVersion": "0.0", "meta": {"title": "meshsync test head"},
-                                      "blendShapeMaster": {"blendShapeGroups": groups}}}
+    head.doc["extensions"] = {"VRM": {
+        "specVersion": "0.0", "meta": {"title": "meshsync test head", "licenseName": "CC0"},
+        "humanoid": {"humanBones": [{"bone": name, "node": node, "useDefaultValues": True}
+                                    for name, node in bones.items()]},
+        "blendShapeMaster": {"blendShapeGroups": groups}}}
     return head.write(out / "vrm0.glb")
 
 

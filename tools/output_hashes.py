@@ -5,9 +5,10 @@ should not change behaviour does not (run it before and after, then compare).
 
 Inputs: the bundled demo speech and transcript, and the test avatars of tools/build_test_avatars.py
 (built into --avatars once; pass the same folder to both runs so the two runs read the same avatars).
-Covers align (JSON, TextGrid, plot), animate with a transcript (every curve format and the default head
-as GLB, glTF and USD), without one (recognised phones, the network), every rig profile and the jaw bone,
-render (MP4, PNGs, segments joined by concat, a VRM avatar), poses, inspect and a small batch. Writes
+Covers align (JSON, TextGrid, plot), animate with a transcript (every curve format, VRM Animation, and the
+default head as GLB, glTF, compact GLB and USD), without one (recognised phones, the network), every rig
+profile and the jaw bone, render (MP4, PNGs, segments joined by concat, a VRM avatar), poses, inspect and a
+small batch. Writes
 OUT_DIR/hashes.json; with --compare, lists the files whose bytes differ from OTHER_OUT_DIR's.
 """
 
@@ -52,7 +53,7 @@ def run(out: Path, avatars: dict[str, Path]) -> None:
     grid = ["--alignment", str(out / "align.TextGrid")]
     meshsync("animate", DEMO, *text, "-o", out / "text.json", "--plot", out / "text_dope.png")
     for name in ("curves.csv", "cues.tsv", "cues.rhubarb.json", "head.glb", "head.gltf", "head.usda", "head.usdc",
-                 "head.usd"):
+                 "head.usd", "talk.vrma"):
         meshsync("animate", DEMO, *grid, "-o", out / name)
     meshsync("animate", DEMO, "-o", out / "recognised.json")
     meshsync("animate", DEMO, "--method", "network", "-o", out / "network.json")
@@ -65,6 +66,7 @@ def run(out: Path, avatars: dict[str, Path]) -> None:
     meshsync("animate", DEMO, *grid, "--avatar", avatars["oculus"], "--rig", "oculus", "-o", out / "rig_oculus.usda")
     meshsync("animate", DEMO, *grid, "--avatar", avatars["vrm0"], "-o", out / "rig_vrm0.usda")
     meshsync("animate", DEMO, *grid, "--avatar", avatars["jaw"], "--tolerance", "0", "-o", out / "rig_jaw_t0.gltf")
+    meshsync("animate", DEMO, *grid, "--weights", "compact", "-o", out / "head_compact.glb")
     small = ["--size", "320x180"]
     meshsync("render", DEMO, *grid, *small, "-o", out / "video.mp4")
     meshsync("render", DEMO, *grid, *small, "--aa", "1", "--camera", "closeup", "--background", "white",

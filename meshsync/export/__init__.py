@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files import check_output_folder
-from .base import Export, ExportOptions, Format
+from .base import WEIGHT_STORAGE, Export, ExportOptions, Format
 
-__all__ = ["FORMATS", "Export", "ExportOptions", "Format", "check_format", "find_format", "write_export"]
+__all__ = ["FORMATS", "WEIGHT_STORAGE", "Export", "ExportOptions", "Format", "check_format", "find_format",
+           "write_export"]
 
 
 def _discover() -> tuple[Format, ...]:

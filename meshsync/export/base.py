@@ -9,8 +9,13 @@ from pathlib import Path
 
 from ..align import Alignment
 from ..animate import Curves
+from ..errors import UserError
 from ..rig import Rig
 from .keyframes import DEFAULT_TOLERANCE, check_tolerance
+
+# How .glb/.gltf store animation weights: float32, which every engine reads (the default), or normalised
+# integers, about 4x smaller, which Godot 3.2.3 and Assimp 5.2 (Debian 12's) misread (see the README's engines).
+WEIGHT_STORAGE = ("float", "compact")
 
 
 @dataclass(frozen=True)
@@ -18,9 +23,17 @@ class ExportOptions:
     """How exports are written."""
 
     tolerance: float = DEFAULT_TOLERANCE  # .glb/.gltf: the largest weight error of the reduced keyframes
+    weights: str = WEIGHT_STORAGE[0]  # .glb/.gltf: how animation weights are stored, one of WEIGHT_STORAGE
 
     def __post_init__(self):
         check_tolerance(self.tolerance)
+        if self.weights not in WEIGHT_STORAGE:
+            raise UserError(f"--weights {self.weights}: give {' or '.join(WEIGHT_STORAGE)}")
+
+    @property
+    def compact_weights(self) -> bool:
+        """Whether .glb/.gltf weights are stored as normalised integers."""
+        return self.weights == WEIGHT_STORAGE[1]
 
 
 @dataclass(frozen=True, eq=False)

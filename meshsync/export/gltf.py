@@ -3,8 +3,8 @@
 The avatar's JSON is copied as it is (extensions such as VRM kept), its buffers merged into one and images
 stored by URI embedded, and one animation is added: per morphed mesh node, a LINEAR sampler of its
 `weights` over time in seconds, and the jaw joint's rotation when the jaw is a bone. Keyframes are
-reduced and weights stored as normalised integers (as glTF allows for weights), together within the error
-bound. Identical input gives byte-identical files.
+reduced within the error bound; weights are float32, or on request normalised integers (as glTF allows for
+weights, about 4x smaller; the rounding then shares the bound). Identical input gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .keyframes import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
 ANIMATION_NAME = "meshsync"
 # Normalised integer formats for weights, coarsest first: (component type, numpy type, largest value).
 QUANTISED = ((UNSIGNED_BYTE, "u1", 255), (UNSIGNED_SHORT, "<u2", 65535))
+FLOAT_WEIGHTS = (FLOAT, "<f4", 0)
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,18 @@ class ExportReport:
 
 
 def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: Path,
-               tolerance: float = DEFAULT_TOLERANCE, jaw: JawTrack | None = None) -> ExportReport:
+               tolerance: float = DEFAULT_TOLERANCE, jaw: JawTrack | None = None,
+               compact: bool = False) -> ExportReport:
     """Write `avatar` with its morph weights animated (node index -> (frames, targets)), and its jaw joint
     turned when `jaw` is given, as .glb or .gltf; linear interpolation of what is written stays within
-    `tolerance` of every frame's weights (and of jawOpen, for the jaw)."""
+    `tolerance` of every frame's weights (and of jawOpen, for the jaw). `compact` stores weights as
+    normalised integers."""
     check_tolerance(tolerance)
     if not morphs and jaw is None:
         raise UserError(f"{avatar.path}: the rig reaches no morph target or jaw bone to animate")
     with reading(avatar.path):
         writer = merged(Document(avatar.path))
-    component, dtype, top = _weight_format(tolerance)
+    component, dtype, top = _weight_format(tolerance) if compact else FLOAT_WEIGHTS
     quantisation = 0.5 / top if top else 0.0
     animation = {"name": ANIMATION_NAME, "samplers": [], "channels": []}
     keys = frames = written = full = 0
@@ -87,14 +90,15 @@ def _weight_format(tolerance: float) -> tuple[int, str, int]:
     for component, dtype, top in QUANTISED:
         if 0.5 / top <= tolerance / 2:
             return component, dtype, top
-    return FLOAT, "<f4", 0
+    return FLOAT_WEIGHTS
 
 
 def _write(export: Export, path: Path) -> str:
     rig, curves = export.rig, export.curves
     jaw = jaw_track(curves, rig.jaw) if rig.jaw else None
     weights = morph_weights(solve(curves, rig.profile), rig.avatar)
-    report = write_gltf(rig.avatar, weights, curves.fps, path, export.options.tolerance, jaw)
+    options = export.options
+    report = write_gltf(rig.avatar, weights, curves.fps, path, options.tolerance, jaw, options.compact_weights)
     bone = f", jaw bone {rig.jaw.name}" if rig.jaw else ""
     return (f", rig {rig.profile.name}{bone}, {report.keys} of {report.frames} keys, animation "
             f"{report.animation_bytes / 1000:.0f} kB ({report.full_bytes / report.animation_bytes:.1f}x "

@@ -4,7 +4,8 @@ An ARKit avatar takes the curves as they are. For a viseme or VRM rig, each fram
 non-negative mix of the profile's poses (each defined in ARKit space) that best reproduces the ARKit pose,
 so visemes blend with the same coarticulation instead of switching. The profile's shapes then reach the
 meshes' morph targets by name (with the profile's prefixes, any case) or, for VRM, through the expression
-binds that the file's extension declares.
+binds that the file's extension declares. The ARKit channels no pose touches (blinks, gaze, brows) pass
+through to targets of their own name, so an avatar that carries them beside its visemes keeps them.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def solve(curves: Curves, profile: Profile) -> RigCurves:
     if profile.rest in names:
         others = [j for j, name in enumerate(names) if name != profile.rest]
         values[:, names.index(profile.rest)] = np.clip(1.0 - values[:, others].sum(axis=1), 0.0, 1.0)
-    return RigCurves(profile, curves.fps, names, values.astype(np.float32))
+    untouched = tuple(arkit[i] for i in np.flatnonzero(~basis.any(axis=1)))
+    passed = curves.values[:, [curves.names.index(name) for name in untouched]]
+    return RigCurves(profile, curves.fps, names + untouched, np.hstack([values, passed]).astype(np.float32))
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,9 +149,31 @@ def morph_weights(rig: RigCurves, avatar: Avatar) -> dict[int, np.ndarray]:
 
 
 def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
-    """Per mesh that any of the shapes `names` reaches, a (shapes x morph targets) matrix of factors."""
+    """Per mesh that any of the shapes `names` reaches, a (shapes x morph targets) matrix of factors: the
+    profile's shapes as its convention binds them, other (ARKit) names to targets of that name not already
+    bound by the profile."""
+    own = [j for j, name in enumerate(names) if name in profile.outputs]
+    passed = [j for j, name in enumerate(names) if name not in profile.outputs]
+    own_names = tuple(names[j] for j in own)
     if profile.extension is not None:
-        return _vrm_bindings(profile, names, avatar)
+        by_profile = _vrm_bindings(profile, own_names, avatar)
+    else:
+        by_profile = _named_bindings(own_names, profile.prefixes, avatar)
+    by_name = _named_bindings(tuple(names[j] for j in passed), ("",), avatar)
+    out = {}
+    for mesh in {**by_profile, **by_name}:
+        matrix = np.zeros((len(names), len(mesh.target_names)), np.float32)
+        if mesh in by_profile:
+            matrix[own] = by_profile[mesh]
+        if mesh in by_name:
+            matrix[passed] = by_name[mesh] * ~matrix[own].any(axis=0)
+        if matrix.any():
+            out[mesh] = matrix
+    return out
+
+
+def _named_bindings(names: tuple[str, ...], prefixes: tuple[str, ...], avatar: Avatar) -> dict[Mesh, np.ndarray]:
+    """Shapes that reach morph targets by name: a prefix and the shape's name, in any case."""
     out = {}
     for mesh in avatar.meshes:
         lookup: dict[str, int] = {}
@@ -159,7 +184,7 @@ def bindings(profile: Profile, names: tuple[str, ...], avatar: Avatar) -> dict[M
             lookup[target.lower()] = index
         matrix = np.zeros((len(names), len(mesh.target_names)), np.float32)
         for j, name in enumerate(names):
-            hits = {lookup[key] for p in profile.prefixes if (key := f"{p}{name}".lower()) in lookup}
+            hits = {lookup[key] for p in prefixes if (key := f"{p}{name}".lower()) in lookup}
             if len(hits) > 1:
                 raise UserError(f"{avatar.path}: mesh {mesh.name!r} has several morph targets for {name!r} "
                                 f"({', '.join(mesh.target_names[i] for i in sorted(hits))}); keep one")
