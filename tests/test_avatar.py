@@ -44,7 +44,7 @@ def test_quad_round_trip(tmp_path):
     np.testing.assert_array_equal(mesh.primitives[0].indices, [[0, 1, 2], [0, 2, 3]])
     np.testing.assert_array_equal(mesh.matrix[:3, 3], [0, 1, 0])
     assert mesh.landmarks == {"corner": 2}
-    texture = avatar.materials[0].texture
+    texture = avatar.materials[0].texture.pixels
     assert texture.shape == (1, 2, 4)
     assert tuple(texture[0, 0, :3]) == (255, 0, 0) and tuple(texture[0, 1, :3]) == (0, 255, 0)
 

@@ -12,7 +12,18 @@ from pathlib import Path
 
 from ..gltf import Document, GltfError, reading
 from .reader import Reader
-from .scene import LANDMARK_NAMES, LANDMARKS_KEY, Avatar, Geometry, Joint, Material, Mesh, Primitive, vertex_normals
+from .scene import (
+    LANDMARK_NAMES,
+    LANDMARKS_KEY,
+    Avatar,
+    Geometry,
+    Joint,
+    Material,
+    Mesh,
+    Primitive,
+    Texture,
+    vertex_normals,
+)
 
 __all__ = [
     "LANDMARKS_KEY",
@@ -24,6 +35,7 @@ __all__ = [
     "Material",
     "Mesh",
     "Primitive",
+    "Texture",
     "load_avatar",
     "vertex_normals",
 ]

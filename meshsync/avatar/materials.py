@@ -1,5 +1,5 @@
-"""Materials: base colour factor and texture, metallic-roughness and double-sidedness, read from a glTF
-document."""
+"""Materials: glTF's base colour, metallic-roughness, emissive, alpha mode and double-sidedness, the unlit
+extension (KHR_materials_unlit) and texture transforms (KHR_texture_transform), read from a glTF document."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import numpy as np
 
 from ..files import decode_image
 from ..gltf import Document
-from .scene import Material
+from .scene import ALPHA_MODES, OPAQUE, Material, Texture
+
+UNLIT, TRANSFORM = "KHR_materials_unlit", "KHR_texture_transform"
 
 
 def read_material(doc: Document, index: int) -> Material:
@@ -16,18 +18,25 @@ def read_material(doc: Document, index: int) -> Material:
     color = np.array(pbr.get("baseColorFactor") or [1, 1, 1, 1], dtype=np.float32)
     if color.shape != (4,):
         raise doc.fail(f"material {index}: baseColorFactor must have 4 numbers")
-    texture = None
-    if pbr.get("baseColorTexture") is not None:
-        texture = _texture(doc, pbr["baseColorTexture"].get("index"))
     metallic = 1.0 if pbr.get("metallicFactor") is None else float(pbr["metallicFactor"])
     roughness = 1.0 if pbr.get("roughnessFactor") is None else float(pbr["roughnessFactor"])
-    return Material(mat.get("name") or f"material{index}", color, texture, metallic, roughness,
-                    bool(mat.get("doubleSided")))
+    alpha_mode = mat.get("alphaMode", OPAQUE)
+    if alpha_mode not in ALPHA_MODES:
+        raise doc.fail(f"material {index}: alphaMode must be one of {', '.join(ALPHA_MODES)}")
+    emissive = np.array(mat.get("emissiveFactor") or [0, 0, 0], dtype=np.float32)
+    return Material(mat.get("name") or f"material{index}", color, _texture(doc, pbr.get("baseColorTexture"), index),
+                    metallic, roughness, bool(mat.get("doubleSided")), emissive,
+                    _texture(doc, mat.get("emissiveTexture"), index), alpha_mode,
+                    float(mat.get("alphaCutoff", 0.5)), UNLIT in (mat.get("extensions") or {}))
 
 
-def _texture(doc: Document, index) -> np.ndarray:
-    """The RGBA pixels of a texture's image, from its bufferView or its URI."""
-    source = doc.item("textures", index, "texture").get("source")
+def _texture(doc: Document, info: dict | None, material: int) -> Texture | None:
+    """A textureInfo's texture: the image's RGBA pixels, its UV set and transform."""
+    if info is None:
+        return None
+    if not isinstance(info, dict):
+        raise doc.fail(f"material {material}: a texture reference must be an object")
+    source = doc.item("textures", info.get("index"), "texture").get("source")
     image = doc.item("images", source, "image")
     if image.get("bufferView") is not None:
         raw = doc.view_bytes(image["bufferView"])
@@ -35,4 +44,25 @@ def _texture(doc: Document, index) -> np.ndarray:
         raw = doc.read_uri(image["uri"], f"image {source}")
     else:
         raise doc.fail(f"image {source} has neither uri nor bufferView")
-    return decode_image(raw, "RGBA", f"{doc.path}: image {source}")
+    pixels = decode_image(raw, "RGBA", f"{doc.path}: image {source}")
+    transform = (info.get("extensions") or {}).get(TRANSFORM) or {}
+    texcoord = transform.get("texCoord", info.get("texCoord", 0))
+    if texcoord not in (0, 1):
+        raise doc.fail(f"material {material}: textures may read TEXCOORD_0 or TEXCOORD_1, not {texcoord!r}")
+    return Texture(pixels, texcoord, _uv_matrix(transform, doc, material))
+
+
+def _uv_matrix(transform: dict, doc: Document, material: int) -> np.ndarray:
+    """KHR_texture_transform's matrix on (u, v, 1): translation x rotation x scale."""
+    try:
+        (ox, oy), rotation, (sx, sy) = (transform.get("offset", (0, 0)), float(transform.get("rotation", 0)),
+                                        transform.get("scale", (1, 1)))
+        c, s = np.cos(rotation), np.sin(rotation)
+        matrix = (np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]]) @ np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
+                  @ np.array([[sx, 0, 0], [0, sy, 0], [0, 0, 1]]))
+    except (TypeError, ValueError):
+        raise doc.fail(f"material {material}: {TRANSFORM} needs offset and scale of 2 numbers, rotation a number") \
+            from None
+    if not np.isfinite(matrix).all():
+        raise doc.fail(f"material {material}: {TRANSFORM} holds a value that is not finite")
+    return matrix.astype(np.float32)

@@ -27,6 +27,7 @@ class Geometry:
     target_normals: np.ndarray  # (T, N, 3) float32
     joints: np.ndarray | None = None  # (N, 4) indices into Avatar.joints, for skinned geometry
     joint_weights: np.ndarray | None = None  # (N, 4) float32, each row summing to 1
+    texcoords1: np.ndarray | None = None  # (N, 2) float32: TEXCOORD_1, which a texture may name
 
     def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions and (unnormalised) normals with morph weights (T,) applied."""
@@ -50,13 +51,31 @@ class Primitive:
 
 
 @dataclass(eq=False)
+class Texture:
+    """A material's texture: its pixels, the vertex UV set it reads, and KHR_texture_transform's UV matrix."""
+
+    pixels: np.ndarray  # (H, W, 4) uint8, sRGB for colour textures
+    texcoord: int = 0  # TEXCOORD_0 or TEXCOORD_1
+    transform: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32))  # (3, 3) on (u, v, 1)
+
+
+OPAQUE, MASK, BLEND = "OPAQUE", "MASK", "BLEND"  # glTF's alpha modes: alpha ignored, cut at alphaCutoff, blended
+ALPHA_MODES = (OPAQUE, MASK, BLEND)
+
+
+@dataclass(eq=False)
 class Material:
     name: str
     base_color: np.ndarray  # (4,) linear RGBA factor
-    texture: np.ndarray | None  # (H, W, 4) uint8 sRGB base-colour texture
+    texture: Texture | None  # the base-colour texture
     metallic: float
     roughness: float
     double_sided: bool
+    emissive: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))  # (3,) linear RGB factor
+    emissive_texture: Texture | None = None
+    alpha_mode: str = OPAQUE
+    alpha_cutoff: float = 0.5
+    unlit: bool = False  # KHR_materials_unlit: the base colour as it is, no lighting
 
 
 @dataclass(eq=False)

@@ -116,4 +116,5 @@ def _moved(geo: Geometry, vertex_matrices: np.ndarray) -> Geometry:
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
     return Geometry(positions.astype(np.float32), normals.astype(np.float32), geo.texcoords, geo.colors,
                     np.einsum("nij,tnj->tni", linear, geo.target_positions).astype(np.float32),
-                    np.einsum("nij,tnj->tni", linear, geo.target_normals).astype(np.float32))
+                    np.einsum("nij,tnj->tni", linear, geo.target_normals).astype(np.float32),
+                    texcoords1=geo.texcoords1)

@@ -16,7 +16,8 @@ import moderngl
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..avatar import Avatar, Geometry, Material, Mesh
+from ..avatar import Avatar, Geometry, Material, Mesh, Texture
+from ..avatar.scene import BLEND, MASK
 from ..errors import UserError
 from .camera import Camera, frame_face, head_frame
 from .context import create_context
@@ -49,8 +50,8 @@ class _Draw:
     vao: moderngl.VertexArray
     program: moderngl.Program
     material: Material
-    texture: moderngl.Texture | None
     count: int
+    centre: np.ndarray  # the primitive's rest centre in its mesh's space: blended draws are sorted by its depth
 
 
 def _skin_moves(geometry: Geometry, positions: np.ndarray, normals: np.ndarray,
@@ -79,6 +80,34 @@ def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None)
     return "\n".join([version] + [f"#define {d}" for d in defines] + chunk + [body])
 
 
+def _variant(material: Material) -> tuple[str, ...]:
+    """The shader defines a material needs."""
+    glossy = material.roughness < GLOSSY and not material.unlit
+    return tuple(name for name, wanted in (
+        ("TEXTURE", material.texture is not None), ("EMISSIVE_TEXTURE", material.emissive_texture is not None),
+        ("PIXEL_SPECULAR", glossy), ("UNLIT", material.unlit), ("ALPHA_MASK", material.alpha_mode == MASK),
+        ("ALPHA_BLEND", material.alpha_mode == BLEND)) if wanted)
+
+
+def _set(program: moderngl.Program, values: Mapping[str, object]) -> None:
+    """Set the uniforms a program variant reads (bytes are written as they are); it skips the others, as an
+    unlit variant reads no light and no normal matrix."""
+    for name, value in values.items():
+        uniform = program.get(name, None)
+        if uniform is None:
+            continue
+        if isinstance(value, bytes):
+            uniform.write(value)
+        else:
+            uniform.value = value
+
+
+def _floats(ctx: moderngl.Context, values: np.ndarray | None, shape: tuple[int, int], fill: float) -> moderngl.Buffer:
+    """A float32 vertex buffer of `values`, or of `fill` where the geometry has none."""
+    array = np.full(shape, fill, np.float32) if values is None else values
+    return ctx.buffer(np.ascontiguousarray(array, np.float32).tobytes())
+
+
 def check_size(width: int, height: int) -> None:
     if width < MIN_SIDE or height < MIN_SIDE or width > MAX_SIDE or height > MAX_SIDE:
         raise UserError(f"image size {width}x{height} is out of range; use {MIN_SIDE} to {MAX_SIDE} pixels a side")
@@ -104,7 +133,8 @@ class Renderer:
         self.background, self._backdrop = self._background(background)
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
         self._view3 = self.camera.view()[:3, :3]
-        self._textures = [self._texture(m) if m.texture is not None else None for m in avatar.materials]
+        self._textures = {id(t): self._texture(t) for m in avatar.materials
+                          for t in (m.texture, m.emissive_texture) if t is not None}
         self._meshes = [self._upload(mesh) for mesh in avatar.meshes]
         self._setup_targets()
 
@@ -115,13 +145,11 @@ class Renderer:
         if defines not in self._programs:
             program = self.ctx.program(vertex_shader=_shader("mesh.vert", defines, "shading.glsl"),
                                        fragment_shader=_shader("mesh.frag", defines, "shading.glsl"))
-            program["view"].write(self.camera.view().T.astype(np.float32).tobytes())
-            program["projection"].write(
-                self.camera.projection(self.width / self.height).T.astype(np.float32).tobytes())
-            program["light_dir"].write(
-                (LIGHT_DIRECTIONS / np.linalg.norm(LIGHT_DIRECTIONS, axis=1, keepdims=True)).tobytes())
-            program["light_color"].write(LIGHT_COLOURS.tobytes())
-            program["sky_color"].value, program["ground_color"].value = SKY, GROUND
+            directions = LIGHT_DIRECTIONS / np.linalg.norm(LIGHT_DIRECTIONS, axis=1, keepdims=True)
+            projection = self.camera.projection(self.width / self.height)
+            _set(program, {name: np.asarray(data, np.float32).tobytes() for name, data in (
+                ("view", self.camera.view().T), ("projection", projection.T), ("light_dir", directions),
+                ("light_color", LIGHT_COLOURS), ("sky_color", SKY), ("ground_color", GROUND))})
             self._programs[defines] = program
         return self._programs[defines]
 
@@ -140,8 +168,8 @@ class Renderer:
         self._background_texture = texture
         return np.zeros(3, np.float32), self.ctx.vertex_array(program, [])
 
-    def _texture(self, material: Material) -> moderngl.Texture:
-        image = material.texture
+    def _texture(self, source: Texture) -> moderngl.Texture:
+        image = source.pixels
         texture = self.ctx.texture((image.shape[1], image.shape[0]), 4, np.ascontiguousarray(image).tobytes(),
                                    internal_format=SRGB8_ALPHA8)
         texture.build_mipmaps()
@@ -159,20 +187,19 @@ class Renderer:
                                             self.ctx.buffer(geo.normals.tobytes(), dynamic=True))
             gpu = buffers[id(geo)]
             n = len(geo.positions)
-            texcoords = geo.texcoords if geo.texcoords is not None else np.zeros((n, 2), np.float32)
-            colors = geo.colors if geo.colors is not None else np.ones((n, 4), np.float32)
             material = DEFAULT_MATERIAL if primitive.material is None else self.avatar.materials[primitive.material]
-            texture = None if primitive.material is None else self._textures[primitive.material]
-            defines = (("TEXTURE",) if texture else ()) + (("PIXEL_SPECULAR",) if material.roughness < GLOSSY else ())
-            program = self._program(defines)
-            attributes = [(gpu.positions, "3f", "in_position"), (gpu.normals, "3f", "in_normal"),
-                          (self.ctx.buffer(np.ascontiguousarray(colors, np.float32).tobytes()), "4f", "in_color")]
-            if texture:
-                attributes.append((self.ctx.buffer(np.ascontiguousarray(texcoords, np.float32).tobytes()), "2f",
-                                   "in_texcoord"))
+            program = self._program(_variant(material))
+            attributes = [(gpu.positions, "3f", "in_position")]
+            if program.get("in_normal", None) is not None:  # an unlit variant reads none
+                attributes.append((gpu.normals, "3f", "in_normal"))
+            for values, size, fill, name in ((geo.colors, 4, 1.0, "in_color"), (geo.texcoords, 2, 0.0, "in_texcoord"),
+                                             (geo.texcoords1, 2, 0.0, "in_texcoord1")):
+                if program.get(name, None) is not None:  # an attribute the variant reads
+                    attributes.append((_floats(self.ctx, values, (n, size), fill), f"{size}f", name))
             vao = self.ctx.vertex_array(program, attributes, index_element_size=4,
                                         index_buffer=self.ctx.buffer(primitive.indices.astype(np.uint32).tobytes()))
-            draws.append(_Draw(vao, program, material, texture, primitive.indices.size))
+            centre = geo.positions[np.unique(primitive.indices)].mean(axis=0) if primitive.indices.size else np.zeros(3)
+            draws.append(_Draw(vao, program, material, primitive.indices.size, centre))
         normal_matrix = np.linalg.inv(self._view3 @ mesh.matrix[:3, :3]).T
         return mesh, normal_matrix, list(buffers.values()), draws
 
@@ -218,6 +245,8 @@ class Renderer:
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.front_face = "cw"  # the Y-flipped projection mirrors the winding
         turn = self.head.rotation(*head) if head is not None and any(head) else None
+        blended = []
+        view = self.camera.view()
         for mesh, normal_matrix, buffers, draws in self._meshes:
             if morphs is None:
                 weights = mesh.weights(pose)
@@ -227,13 +256,22 @@ class Renderer:
             matrix = mesh.matrix if turn is None else turn @ mesh.matrix
             if turn is not None:
                 normal_matrix = np.linalg.inv(self._view3 @ matrix[:3, :3]).T
-            model = matrix.T.astype(np.float32).tobytes()
-            normals = normal_matrix.T.astype(np.float32).tobytes()
+            placed = (matrix.T.astype(np.float32).tobytes(), normal_matrix.T.astype(np.float32).tobytes())
             for draw in draws:
-                draw.program["model"].write(model)
-                draw.program["normal_matrix"].write(normals)
-                self._use_material(draw)
-                draw.vao.render(moderngl.TRIANGLES, vertices=draw.count)
+                if draw.material.alpha_mode == BLEND:
+                    depth = (view @ matrix @ np.append(draw.centre, 1.0))[2]
+                    blended.append((depth, draw, placed))
+                else:
+                    self._draw(draw, *placed)
+        if blended:  # after the opaque ones, farthest first, testing depth without writing it (glTF's advice)
+            ctx.enable(moderngl.BLEND)
+            ctx.blend_func = (moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA, moderngl.ONE,
+                              moderngl.ONE_MINUS_SRC_ALPHA)
+            self._scene.depth_mask = False
+            for _, draw, placed in sorted(blended, key=lambda item: item[0]):
+                self._draw(draw, *placed)
+            self._scene.depth_mask = True
+            ctx.disable(moderngl.BLEND)
         if self.aa > 1:
             ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
             self._output.use()
@@ -255,17 +293,25 @@ class Renderer:
             gpu.normals.write(np.ascontiguousarray(normals, np.float32))
             gpu.state = state
 
+    def _draw(self, draw: _Draw, model: bytes, normals: bytes) -> None:
+        _set(draw.program, {"model": model, "normal_matrix": normals})
+        self._use_material(draw)
+        draw.vao.render(moderngl.TRIANGLES, vertices=draw.count)
+
     def _use_material(self, draw: _Draw) -> None:
         program, material = draw.program, draw.material
         program["base_color"].value = tuple(material.base_color)
         r = min(max(material.roughness, 0.05), 1.0)
-        program["shininess"].value = min(max(2.0 / r**4 - 2.0, 1.0), 512.0)  # Blinn-Phong exponent
-        if draw.texture is not None:
-            draw.texture.use(0)
-            program["base_texture"].value = 0
-        double_sided = program.get("double_sided", None)  # only glossy variants use it
-        if double_sided is not None:
-            double_sided.value = material.double_sided
+        values = {"shininess": min(max(2.0 / r**4 - 2.0, 1.0), 512.0),  # Blinn-Phong exponent
+                  "emissive": tuple(material.emissive), "alpha_cutoff": material.alpha_cutoff,
+                  "double_sided": material.double_sided}  # each set where the variant reads it
+        for unit, (name, texture) in enumerate((("base", material.texture),
+                                                ("emissive", material.emissive_texture))):
+            if texture is not None:
+                self._textures[id(texture)].use(unit)
+                values |= {f"{name}_texture": unit, f"{name}_uv": tuple(texture.transform.T.ravel()),
+                           f"{name}_set": texture.texcoord}
+        _set(program, values)
         if material.double_sided:
             self.ctx.disable(moderngl.CULL_FACE)
         else:

@@ -10,15 +10,21 @@ uniform mat4 projection;
 uniform vec3 sky_color;
 uniform vec3 ground_color;
 uniform vec4 base_color;      // linear RGBA
+uniform mat3 base_uv;         // the base-colour texture's KHR_texture_transform on (u, v, 1) ...
+uniform int base_set;         // ... of TEXCOORD_0 or _1
+uniform mat3 emissive_uv;
+uniform int emissive_set;
 
 in vec3 in_position;
 in vec3 in_normal;
 in vec2 in_texcoord;
+in vec2 in_texcoord1;
 in vec4 in_color;
 
 out vec3 v_position;   // view space
 out vec3 v_normal;     // view space
-out vec2 v_texcoord;
+out vec2 v_base_uv;
+out vec2 v_emissive_uv;
 out vec4 v_color;
 out vec3 v_diffuse;    // incoming light, to multiply by the albedo
 out vec3 v_specular;   // reflected light, added
@@ -33,7 +39,12 @@ void main() {
         diffuse += light_color[i] * max((dot(n, light_dir[i]) + WRAP) / (1.0 + WRAP), 0.0);
     v_position = p.xyz;
     v_normal = n;
-    v_texcoord = in_texcoord;
+#ifdef TEXTURE
+    v_base_uv = (base_uv * vec3(base_set == 1 ? in_texcoord1 : in_texcoord, 1.0)).xy;
+#endif
+#ifdef EMISSIVE_TEXTURE
+    v_emissive_uv = (emissive_uv * vec3(emissive_set == 1 ? in_texcoord1 : in_texcoord, 1.0)).xy;
+#endif
     v_color = in_color;
     v_diffuse = diffuse;
 #ifdef PIXEL_SPECULAR
@@ -42,7 +53,12 @@ void main() {
     v_specular = highlight(n, normalize(-p.xyz));
 #endif
 #ifdef PER_VERTEX
-    v_color = finish((base_color * in_color).rgb * diffuse + v_specular);  // final, sRGB-encoded
+    vec4 albedo = base_color * in_color;
+#ifdef UNLIT
+    v_color = finish(albedo.rgb, albedo.a);  // final, sRGB-encoded
+#else
+    v_color = finish(albedo.rgb * diffuse + v_specular + emissive, albedo.a);
+#endif
 #endif
     gl_Position = projection * p;
 }

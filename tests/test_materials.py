@@ -1,0 +1,77 @@
+"""The renderer's glTF material model on the test assets of tools/build_material_assets.py: each feature as
+glTF defines it (alpha cards never opaque, masks cut, emission glows, unlit colours as authored), the same
+bytes each time, and the same picture as three.js r187 renders (SSIM, tools/compare_three.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from compare_three import CAMERA, compare, render_meshsync, ssim
+from gltf_factory import quad_glb
+
+from meshsync.avatar import GltfError, load_avatar
+
+SIZE = 256
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory) -> dict:
+    """Per asset: SSIM against three.js, meshsync's render, three.js's render."""
+    return compare(tmp_path_factory.mktemp("materials"), SIZE)
+
+
+def pixel(image: np.ndarray, point) -> np.ndarray:
+    """The image's colour at a world point (int, to subtract)."""
+    column, row = CAMERA.project(np.array([point], float), SIZE, SIZE)[0]
+    return image[int(row), int(column)].astype(int)
+
+
+def test_each_asset_looks_as_three_js_renders_it(renders):
+    scores = {name: score for name, (score, _, _) in renders.items()}
+    assert min(scores.values()) >= 0.9, scores
+    # The measure tells pictures apart: another asset, with the same backdrop and card, scores far lower.
+    assert ssim(renders["texture_transform"][1], renders["unlit"][2]) < min(scores.values()) - 0.2
+
+
+def test_blended_cards_are_never_opaque(renders):
+    image = renders["alpha_blend"][1]
+    backdrop = pixel(image, (0.7, -0.7, 0))
+    texel = 0.7 / 64  # the first card spans x -0.6 to 0.1 (alone left of -0.35); strands are texels 0-3
+    strand, between = (pixel(image, (-0.6 + texel * k, -0.1, 0.05)) for k in (2, 6))
+    assert np.all(np.abs(between - backdrop) > 20)  # the card's tint shows ...
+    assert np.all(between > strand + 20)  # ... but the backdrop shows through the gap
+
+
+def test_a_mask_cuts_the_card_away(renders):
+    image = renders["alpha_mask"][1]
+    backdrop = pixel(image, (0.7, -0.7, 0))
+    stroke = [pixel(image, (x, 0.0, 0.05)) for x in np.linspace(-0.45, 0.45, 60)]
+    assert min(s.sum() for s in stroke) < 150  # dark strokes drawn
+    assert sum(np.abs(s - backdrop).max() <= 2 for s in stroke) > 30  # and the rest is the backdrop itself
+
+
+def test_emission_glows_and_unlit_keeps_its_colours(renders):
+    glow = renders["emissive"][1]
+    assert pixel(glow, (0, 0, 0.05)).sum() > pixel(glow, (0.45, 0.45, 0.05)).sum() + 300
+    bars = renders["unlit"][1]
+    authored = [(230, 40, 40), (240, 200, 40), (40, 180, 70), (40, 120, 230)]
+    for k, colour in enumerate(authored):
+        assert np.abs(pixel(bars, (-0.375 + 0.25 * k, 0, 0.05)) - colour).max() <= 2, k
+
+
+def test_material_renders_are_deterministic(renders, tmp_path):
+    import build_material_assets
+
+    assets = build_material_assets.build(tmp_path)
+    for name in ("alpha_blend", "alpha_mask", "texture_transform"):
+        assert np.array_equal(render_meshsync(assets[name], SIZE), renders[name][1]), name
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(alphaMode="CLEAR"), "alphaMode must be one of OPAQUE, MASK, BLEND"),
+    (lambda m: m.update(emissiveFactor=[1, 2]), "emissiveFactor"),
+])
+def test_bad_materials_are_one_line(tmp_path, change, message):
+    path = quad_glb(tmp_path / "bad.glb", lambda doc: change(doc.setdefault("materials", [{}])[0]))
+    with pytest.raises(GltfError, match=message):
+        load_avatar(path)
