@@ -59,17 +59,30 @@ def test_emission_glows_and_unlit_keeps_its_colours(renders):
         assert np.abs(pixel(bars, (-0.375 + 0.25 * k, 0, 0.05)) - colour).max() <= 2, k
 
 
+def test_normal_occlusion_and_metal_textures_shape_the_light(renders):
+    line = np.linspace(-0.45, 0.45, 40)
+    bumps = np.array([pixel(renders["normal_map"][1], (x, x, 0.05)).sum() for x in line])
+    assert np.ptp(bumps) > 15  # a flat card (lit evenly: a spread of 2 or so), lit as bumps
+    grooves = renders["occlusion"][1]
+    texel = 1.0 / 64  # grooves are rows 0-5, 18-23, ... from the top (y 0.5)
+    groove, open_ = (pixel(grooves, (0, 0.5 - texel * k, 0.05)).sum() for k in (3, 10))
+    assert open_ - groove >= 6  # the ambient light darkened in the grooves, the direct light kept
+    metal = renders["metallic_roughness"][1]
+    assert pixel(metal, (0.25, 0, 0.05)).sum() - pixel(metal, (-0.25, 0, 0.05)).sum() > 150  # metal: no diffuse
+
+
 def test_material_renders_are_deterministic(renders, tmp_path):
     import build_material_assets
 
     assets = build_material_assets.build(tmp_path)
-    for name in ("alpha_blend", "alpha_mask", "texture_transform"):
+    for name in ("alpha_blend", "alpha_mask", "texture_transform", "normal_map"):
         assert np.array_equal(render_meshsync(assets[name], SIZE), renders[name][1]), name
 
 
 @pytest.mark.parametrize("change, message", [
     (lambda m: m.update(alphaMode="CLEAR"), "alphaMode must be one of OPAQUE, MASK, BLEND"),
     (lambda m: m.update(emissiveFactor=[1, 2]), "emissiveFactor"),
+    (lambda m: m.update(normalTexture={"index": 0, "scale": "big"}), "texture's scale must be a number"),
 ])
 def test_bad_materials_are_one_line(tmp_path, change, message):
     path = quad_glb(tmp_path / "bad.glb", lambda doc: change(doc.setdefault("materials", [{}])[0]))

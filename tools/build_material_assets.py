@@ -8,7 +8,11 @@ front of an opaque grey backdrop (made here, CC0):
 - emissive.glb: a dark card with emissiveFactor and an emissive texture (a glowing disc);
 - unlit.glb: colour bars with KHR_materials_unlit;
 - texture_transform.glb: a checker read through KHR_texture_transform (offset, rotation, scale) on TEXCOORD_1;
-- vertex_colors.glb: a card coloured by COLOR_0 alone.
+- vertex_colors.glb: a card coloured by COLOR_0 alone;
+- normal_map.glb: a flat card with a normal map of raised bumps (tangents made by the reader);
+- occlusion.glb: a card whose occlusion texture darkens grooves in the ambient light (strength 1);
+- metallic_roughness.glb: a gold card, metallic and smooth on the left, rough dielectric on the right, from
+  its metallic-roughness texture.
 """
 
 from __future__ import annotations
@@ -67,6 +71,33 @@ def checker() -> np.ndarray:
     image = np.zeros((SIZE, SIZE, 4), np.uint8)
     image[..., :3] = np.where((((x // 8) + (y // 8)) % 2 == 0)[..., None], (235, 235, 235), (40, 60, 150))
     image[..., 3] = 255
+    return image
+
+
+def bumps() -> np.ndarray:
+    """A tangent-space normal map (+X right, +Y up in the image, as glTF's) of a grid of round bumps."""
+    y, x = (np.mgrid[:SIZE, :SIZE] + 0.5) / SIZE * 4 * np.pi  # height sin(x) sin(y)
+    dx, dy = np.cos(x) * np.sin(y), -np.sin(x) * np.cos(y)  # dy: the image's rows run down, its +Y up
+    normal = np.stack([-dx, -dy, np.full_like(dx, 2.0)], axis=-1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    image = np.full((SIZE, SIZE, 4), 255, np.uint8)
+    image[..., :3] = np.round((normal * 0.5 + 0.5) * 255)
+    return image
+
+
+def grooves() -> np.ndarray:
+    """Occlusion in R: dark horizontal grooves."""
+    image = np.full((SIZE, SIZE, 4), 255, np.uint8)
+    image[..., 0] = np.where(((np.arange(SIZE) // 6) % 3 == 0)[:, None], 40, 255)
+    return image
+
+
+def metal_left() -> np.ndarray:
+    """G roughness, B metalness: metal and smooth (0.25) on the left half, dielectric and rough on the right."""
+    image = np.full((SIZE, SIZE, 4), 255, np.uint8)
+    left = (np.arange(SIZE) < SIZE // 2)[None, :]
+    image[..., 1] = np.where(left, 64, 255)
+    image[..., 2] = np.where(left, 255, 0)
     return image
 
 
@@ -173,8 +204,28 @@ def vertex_colors(scene: Scene) -> None:
     scene.quad((0, 0, 0.05), (1.0, 1.0), scene.material(pbrMetallicRoughness=ROUGH), colours)
 
 
+def normal_map(scene: Scene) -> None:
+    material = scene.material(pbrMetallicRoughness={"baseColorFactor": [0.8, 0.6, 0.5, 1], **ROUGH},
+                              normalTexture={"index": scene.texture(bumps()), "scale": 1.0})
+    scene.quad((0, 0, 0.05), (1.0, 1.0), material)
+
+
+def occlusion(scene: Scene) -> None:
+    material = scene.material(pbrMetallicRoughness={"baseColorFactor": [0.8, 0.8, 0.8, 1], **ROUGH},
+                              occlusionTexture={"index": scene.texture(grooves()), "strength": 1.0})
+    scene.quad((0, 0, 0.05), (1.0, 1.0), material)
+
+
+def metallic_roughness(scene: Scene) -> None:
+    material = scene.material(pbrMetallicRoughness={
+        "baseColorFactor": [1.0, 0.77, 0.34, 1], "metallicFactor": 1.0, "roughnessFactor": 1.0,
+        "metallicRoughnessTexture": {"index": scene.texture(metal_left())}})
+    scene.quad((0, 0, 0.05), (1.0, 1.0), material)
+
+
 ASSETS = {"alpha_blend": alpha_blend, "alpha_mask": alpha_mask, "emissive": emissive, "unlit": unlit,
-          "texture_transform": texture_transform, "vertex_colors": vertex_colors}
+          "texture_transform": texture_transform, "vertex_colors": vertex_colors, "normal_map": normal_map,
+          "occlusion": occlusion, "metallic_roughness": metallic_roughness}
 
 
 def build(out: Path) -> dict[str, Path]:

@@ -1,5 +1,6 @@
-"""Materials: glTF's base colour, metallic-roughness, emissive, alpha mode and double-sidedness, the unlit
-extension (KHR_materials_unlit) and texture transforms (KHR_texture_transform), read from a glTF document."""
+"""Materials: glTF's base colour, metallic-roughness, normal, occlusion and emissive (factors and textures),
+alpha mode and double-sidedness, the unlit extension (KHR_materials_unlit) and texture transforms
+(KHR_texture_transform), read from a glTF document."""
 
 from __future__ import annotations
 
@@ -24,10 +25,22 @@ def read_material(doc: Document, index: int) -> Material:
     if alpha_mode not in ALPHA_MODES:
         raise doc.fail(f"material {index}: alphaMode must be one of {', '.join(ALPHA_MODES)}")
     emissive = np.array(mat.get("emissiveFactor") or [0, 0, 0], dtype=np.float32)
+    normal, occlusion = mat.get("normalTexture") or {}, mat.get("occlusionTexture") or {}
     return Material(mat.get("name") or f"material{index}", color, _texture(doc, pbr.get("baseColorTexture"), index),
                     metallic, roughness, bool(mat.get("doubleSided")), emissive,
                     _texture(doc, mat.get("emissiveTexture"), index), alpha_mode,
-                    float(mat.get("alphaCutoff", 0.5)), UNLIT in (mat.get("extensions") or {}))
+                    float(mat.get("alphaCutoff", 0.5)), UNLIT in (mat.get("extensions") or {}),
+                    _texture(doc, mat.get("normalTexture"), index), _number(doc, normal, "scale", index),
+                    _texture(doc, mat.get("occlusionTexture"), index), _number(doc, occlusion, "strength", index),
+                    _texture(doc, pbr.get("metallicRoughnessTexture"), index))
+
+
+def _number(doc: Document, info: dict, key: str, material: int) -> float:
+    """A texture reference's scale or strength (default 1)."""
+    value = info.get(key, 1.0) if isinstance(info, dict) else 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise doc.fail(f"material {material}: a texture's {key} must be a number")
+    return float(value)
 
 
 def _texture(doc: Document, info: dict | None, material: int) -> Texture | None:

@@ -128,16 +128,18 @@ class Reader:
         """Attributes of a primitive; `triangles` only serve to make normals when the file has none."""
         attributes = prim.get("attributes") or {}
         targets = prim.get("targets") or []
-        named = [attributes.get(name) for name in ("POSITION", "NORMAL", "TEXCOORD_0", "COLOR_0", "TEXCOORD_1")]
+        named = [attributes.get(name)
+                 for name in ("POSITION", "NORMAL", "TEXCOORD_0", "COLOR_0", "TEXCOORD_1", "TANGENT")]
         key = (*named, tuple((t.get("POSITION"), t.get("NORMAL")) for t in targets))
         if key in self._geometries:
             return self._geometries[key]
-        position, normal, texcoord, color, texcoord1 = named
+        position, normal, texcoord, color, texcoord1, tangent = named
         positions = self._vectors(position, 3, "POSITION", mesh_name)
         n = len(positions)
         normals = None if normal is None else self._vectors(normal, 3, "NORMAL", mesh_name, n)
         texcoords = None if texcoord is None else self._vectors(texcoord, 2, "TEXCOORD_0", mesh_name, n)
         texcoords1 = None if texcoord1 is None else self._vectors(texcoord1, 2, "TEXCOORD_1", mesh_name, n)
+        tangents = None if tangent is None else self._vectors(tangent, 4, "TANGENT", mesh_name, n)
         colors = None if color is None else self._colors(color, mesh_name, n)
         tpos = np.zeros((len(targets), n, 3), dtype=np.float32)
         tnrm = np.zeros((len(targets), n, 3), dtype=np.float32)
@@ -148,7 +150,8 @@ class Reader:
                 tnrm[k] = self._vectors(target["NORMAL"], 3, f"target {k} NORMAL", mesh_name, n)
         if normals is None:
             normals = vertex_normals(positions, triangles)
-        geometry = Geometry(positions, normals, texcoords, colors, tpos, tnrm, texcoords1=texcoords1)
+        geometry = Geometry(positions, normals, texcoords, colors, tpos, tnrm, texcoords1=texcoords1,
+                            tangents=tangents)
         self._geometries[key] = geometry
         return geometry
 

@@ -28,6 +28,7 @@ class Geometry:
     joints: np.ndarray | None = None  # (N, 4) indices into Avatar.joints, for skinned geometry
     joint_weights: np.ndarray | None = None  # (N, 4) float32, each row summing to 1
     texcoords1: np.ndarray | None = None  # (N, 2) float32: TEXCOORD_1, which a texture may name
+    tangents: np.ndarray | None = None  # (N, 4) float32: TANGENT (xyz, w the bitangent's sign), for normal maps
 
     def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions and (unnormalised) normals with morph weights (T,) applied."""
@@ -76,6 +77,11 @@ class Material:
     alpha_mode: str = OPAQUE
     alpha_cutoff: float = 0.5
     unlit: bool = False  # KHR_materials_unlit: the base colour as it is, no lighting
+    normal_texture: Texture | None = None  # tangent-space normals (linear RGB)
+    normal_scale: float = 1.0
+    occlusion_texture: Texture | None = None  # ambient occlusion in R (linear)
+    occlusion_strength: float = 1.0
+    metallic_roughness_texture: Texture | None = None  # roughness in G, metalness in B (linear)
 
 
 @dataclass(eq=False)
@@ -152,3 +158,27 @@ def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
         np.add.at(normals, triangles[:, corner], face)
     length = np.linalg.norm(normals, axis=1, keepdims=True)
     return (normals / np.where(length > 0, length, 1.0)).astype(np.float32)
+
+
+def vertex_tangents(positions: np.ndarray, normals: np.ndarray, texcoords: np.ndarray,
+                    triangles: np.ndarray) -> np.ndarray:
+    """Per-vertex tangents (x, y, z, w) from the UV gradients of the triangles around each vertex, made
+    orthogonal to its normal, w the bitangent's sign: what a normal map needs when the file has none."""
+    p, uv = positions.astype(np.float64), texcoords.astype(np.float64)
+    e1, e2 = p[triangles[:, 1]] - p[triangles[:, 0]], p[triangles[:, 2]] - p[triangles[:, 0]]
+    d1, d2 = uv[triangles[:, 1]] - uv[triangles[:, 0]], uv[triangles[:, 2]] - uv[triangles[:, 0]]
+    det = d1[:, 0] * d2[:, 1] - d2[:, 0] * d1[:, 1]
+    scale = np.where(np.abs(det) > 1e-12, 1.0 / np.where(det == 0, 1, det), 0.0)[:, None]
+    tangent = (e1 * d2[:, 1:] - e2 * d1[:, 1:]) * scale
+    bitangent = (e2 * d1[:, :1] - e1 * d2[:, :1]) * scale
+    t, b = np.zeros_like(p), np.zeros_like(p)
+    for corner in range(3):
+        np.add.at(t, triangles[:, corner], tangent)
+        np.add.at(b, triangles[:, corner], bitangent)
+    n = normals.astype(np.float64)
+    t -= n * np.sum(n * t, axis=1, keepdims=True)
+    length = np.linalg.norm(t, axis=1, keepdims=True)
+    t = np.where(length > 1e-12, t / np.where(length > 0, length, 1), [[1.0, 0.0, 0.0]])
+    # glTF's bitangent, cross(normal, tangent) x w, runs up the image (towards smaller v), as its normal maps
+    w = np.where(np.sum(np.cross(n, t) * b, axis=1) > 0, -1.0, 1.0)
+    return np.column_stack([t, w]).astype(np.float32)

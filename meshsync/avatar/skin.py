@@ -117,4 +117,6 @@ def _moved(geo: Geometry, vertex_matrices: np.ndarray) -> Geometry:
     return Geometry(positions.astype(np.float32), normals.astype(np.float32), geo.texcoords, geo.colors,
                     np.einsum("nij,tnj->tni", linear, geo.target_positions).astype(np.float32),
                     np.einsum("nij,tnj->tni", linear, geo.target_normals).astype(np.float32),
-                    texcoords1=geo.texcoords1)
+                    texcoords1=geo.texcoords1,
+                    tangents=None if geo.tangents is None else np.column_stack([
+                        np.einsum("nij,nj->ni", linear, geo.tangents[:, :3]), geo.tangents[:, 3]]).astype(np.float32))

@@ -16,8 +16,8 @@ import moderngl
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..avatar import Avatar, Geometry, Material, Mesh, Texture
-from ..avatar.scene import BLEND, MASK
+from ..avatar import Avatar, Geometry, Material, Mesh, Primitive, Texture
+from ..avatar.scene import BLEND, MASK, vertex_tangents
 from ..errors import UserError
 from .camera import Camera, frame_face, head_frame
 from .context import create_context
@@ -80,13 +80,33 @@ def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None)
     return "\n".join([version] + [f"#define {d}" for d in defines] + chunk + [body])
 
 
+def _textures(material: Material) -> tuple[tuple[str, Texture | None, bool], ...]:
+    """A material's textures as the shaders name them, in texture-unit order, and whether each holds colour
+    (sRGB) or data."""
+    return (("base", material.texture, True), ("emissive", material.emissive_texture, True),
+            ("normal", material.normal_texture, False), ("occlusion", material.occlusion_texture, False),
+            ("metallic_roughness", material.metallic_roughness_texture, False))
+
+
 def _variant(material: Material) -> tuple[str, ...]:
     """The shader defines a material needs."""
-    glossy = material.roughness < GLOSSY and not material.unlit
+    lit = not material.unlit
     return tuple(name for name, wanted in (
         ("TEXTURE", material.texture is not None), ("EMISSIVE_TEXTURE", material.emissive_texture is not None),
-        ("PIXEL_SPECULAR", glossy), ("UNLIT", material.unlit), ("ALPHA_MASK", material.alpha_mode == MASK),
-        ("ALPHA_BLEND", material.alpha_mode == BLEND)) if wanted)
+        ("PIXEL_SPECULAR", material.roughness < GLOSSY and lit), ("UNLIT", material.unlit),
+        ("NORMAL_MAP", material.normal_texture is not None and lit),
+        ("OCCLUSION_TEXTURE", material.occlusion_texture is not None and lit),
+        ("METALLIC_ROUGHNESS_TEXTURE", material.metallic_roughness_texture is not None and lit),
+        ("ALPHA_MASK", material.alpha_mode == MASK), ("ALPHA_BLEND", material.alpha_mode == BLEND)) if wanted)
+
+
+def _tangents(primitive: Primitive, material: Material) -> np.ndarray | None:
+    """The geometry's tangents, or ones made from the normal map's UVs (None without UVs: no bending)."""
+    geo = primitive.geometry
+    if geo.tangents is not None:
+        return geo.tangents
+    uv = geo.texcoords1 if material.normal_texture.texcoord == 1 else geo.texcoords
+    return None if uv is None else vertex_tangents(geo.positions, geo.normals, uv, primitive.indices)
 
 
 def _set(program: moderngl.Program, values: Mapping[str, object]) -> None:
@@ -133,8 +153,8 @@ class Renderer:
         self.background, self._backdrop = self._background(background)
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
         self._view3 = self.camera.view()[:3, :3]
-        self._textures = {id(t): self._texture(t) for m in avatar.materials
-                          for t in (m.texture, m.emissive_texture) if t is not None}
+        self._textures = {(id(t), srgb): self._texture(t, srgb) for m in avatar.materials
+                          for _, t, srgb in _textures(m) if t is not None}
         self._meshes = [self._upload(mesh) for mesh in avatar.meshes]
         self._setup_targets()
 
@@ -168,10 +188,11 @@ class Renderer:
         self._background_texture = texture
         return np.zeros(3, np.float32), self.ctx.vertex_array(program, [])
 
-    def _texture(self, source: Texture) -> moderngl.Texture:
+    def _texture(self, source: Texture, srgb: bool) -> moderngl.Texture:
+        """A texture on the GPU: colour decoded from sRGB as it is sampled, data (normals, occlusion) as it is."""
         image = source.pixels
         texture = self.ctx.texture((image.shape[1], image.shape[0]), 4, np.ascontiguousarray(image).tobytes(),
-                                   internal_format=SRGB8_ALPHA8)
+                                   **({"internal_format": SRGB8_ALPHA8} if srgb else {}))
         texture.build_mipmaps()
         texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         return texture
@@ -193,8 +214,10 @@ class Renderer:
             if program.get("in_normal", None) is not None:  # an unlit variant reads none
                 attributes.append((gpu.normals, "3f", "in_normal"))
             for values, size, fill, name in ((geo.colors, 4, 1.0, "in_color"), (geo.texcoords, 2, 0.0, "in_texcoord"),
-                                             (geo.texcoords1, 2, 0.0, "in_texcoord1")):
+                                             (geo.texcoords1, 2, 0.0, "in_texcoord1"), (None, 4, 0.0, "in_tangent")):
                 if program.get(name, None) is not None:  # an attribute the variant reads
+                    if name == "in_tangent":
+                        values = _tangents(primitive, material)
                     attributes.append((_floats(self.ctx, values, (n, size), fill), f"{size}f", name))
             vao = self.ctx.vertex_array(program, attributes, index_element_size=4,
                                         index_buffer=self.ctx.buffer(primitive.indices.astype(np.uint32).tobytes()))
@@ -304,11 +327,12 @@ class Renderer:
         r = min(max(material.roughness, 0.05), 1.0)
         values = {"shininess": min(max(2.0 / r**4 - 2.0, 1.0), 512.0),  # Blinn-Phong exponent
                   "emissive": tuple(material.emissive), "alpha_cutoff": material.alpha_cutoff,
-                  "double_sided": material.double_sided}  # each set where the variant reads it
-        for unit, (name, texture) in enumerate((("base", material.texture),
-                                                ("emissive", material.emissive_texture))):
+                  "double_sided": material.double_sided, "metallic": material.metallic,
+                  "roughness": material.roughness, "normal_scale": material.normal_scale,
+                  "occlusion_strength": material.occlusion_strength}  # each set where the variant reads it
+        for unit, (name, texture, srgb) in enumerate(_textures(material)):
             if texture is not None:
-                self._textures[id(texture)].use(unit)
+                self._textures[(id(texture), srgb)].use(unit)
                 values |= {f"{name}_texture": unit, f"{name}_uv": tuple(texture.transform.T.ravel()),
                            f"{name}_set": texture.texcoord}
         _set(program, values)
