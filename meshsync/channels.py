@@ -13,6 +13,7 @@ from .files import data_dir
 # Head and eye rotations in radians, after the 52 blendshapes.
 ROTATIONS = ("headYaw", "headPitch", "headRoll", "leftEyeYaw", "leftEyePitch", "leftEyeRoll",
              "rightEyeYaw", "rightEyePitch", "rightEyeRoll")
+HEAD_ROTATIONS = ROTATIONS[:3]  # yaw (> 0 to the avatar's left), pitch (> 0 down), roll
 # Channels that make the mouth (constraints and rest set these; Rhubarb cues compare these); eyes, brows and
 # head are not the mouth.
 MOUTH_PREFIXES = ("jaw", "mouth", "tongue", "cheekPuff")

@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..audio import Audio
-from ..channels import channel_names
+from ..channels import HEAD_ROTATIONS, channel_names
 from ..features import HOP, speech_features
 from .smooth import gaussian
 
@@ -61,7 +61,7 @@ def add_secondary_motion(values: np.ndarray, audio: Audio, times: np.ndarray, se
     out = values.copy()
     names = channel_names()
     column = {name: i for i, name in enumerate(names)}
-    for i, name in enumerate(("headYaw", "headPitch", "headRoll")):
+    for i, name in enumerate(HEAD_ROTATIONS):
         out[:, column[name]] = np.radians(head[:, i])
     out[:, column["eyeBlinkLeft"]] = out[:, column["eyeBlinkRight"]] = blink
     look = motion["gaze"]["look_range"]

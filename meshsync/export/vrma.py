@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import __version__
 from ..animate import Curves
+from ..channels import HEAD_ROTATIONS
 from ..files import atomic_output
 from ..gltf import FLOAT, Writer
 from ..rig import find_profile, solve
@@ -26,7 +27,6 @@ from .keyframes import reduce_keys
 
 EXTENSION = "VRMC_vrm_animation"
 PROFILE = "vrm1"  # the rig whose presets the expressions are
-HEAD = ("headYaw", "headPitch", "headRoll")
 EYES = (("leftEyeYaw", "rightEyeYaw"), ("leftEyePitch", "rightEyePitch"))
 
 
@@ -90,7 +90,7 @@ def write_vrma(curves: Curves, path: Path, tolerance: float) -> int:
     zeros = np.zeros((curves.frames, 2), np.float32)
     keys = track(weights, [np.column_stack([weights[:, k], zeros]) for k in range(len(names))],
                  [(expressions[name], "translation") for name in names], tolerance)
-    head = np.column_stack([curves.channel(name) for name in HEAD])
+    head = np.column_stack([curves.channel(name) for name in HEAD_ROTATIONS])
     keys += track(head, [_quaternions(*head.T)], [(bones["head"], "rotation")], tolerance)
     gaze = np.column_stack([np.mean([curves.channel(eye) for eye in pair], axis=0) for pair in EYES])
     keys += track(gaze, [_quaternions(gaze[:, 0], gaze[:, 1], np.zeros(len(gaze)))], [(look_at, "rotation")],

@@ -213,11 +213,12 @@ class Renderer:
             attributes = [(gpu.positions, "3f", "in_position")]
             if program.get("in_normal", None) is not None:  # an unlit variant reads none
                 attributes.append((gpu.normals, "3f", "in_normal"))
-            for values, size, fill, name in ((geo.colors, 4, 1.0, "in_color"), (geo.texcoords, 2, 0.0, "in_texcoord"),
-                                             (geo.texcoords1, 2, 0.0, "in_texcoord1"), (None, 4, 0.0, "in_tangent")):
+            sources = {"in_color": (geo.colors, 4, 1.0), "in_texcoord": (geo.texcoords, 2, 0.0),
+                       "in_texcoord1": (geo.texcoords1, 2, 0.0)}
+            if program.get("in_tangent", None) is not None:  # normal-mapped variants
+                sources["in_tangent"] = (_tangents(primitive, material), 4, 0.0)
+            for name, (values, size, fill) in sources.items():
                 if program.get(name, None) is not None:  # an attribute the variant reads
-                    if name == "in_tangent":
-                        values = _tangents(primitive, material)
                     attributes.append((_floats(self.ctx, values, (n, size), fill), f"{size}f", name))
             vao = self.ctx.vertex_array(program, attributes, index_element_size=4,
                                         index_buffer=self.ctx.buffer(primitive.indices.astype(np.uint32).tobytes()))

@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from ..animate import Curves, check_fps
 from ..audio import Audio
+from ..channels import HEAD_ROTATIONS
 from ..errors import UserError
 from ..files import atomic_output, check_input_file, check_output_folder, decode_image
 from ..options import option
@@ -34,7 +35,6 @@ from .renderer import DEFAULT_BACKGROUND, MAX_AA, MAX_SIDE, Renderer, check_size
 Progress = Callable[[int, int], None]
 VIDEO_FPS = 30.0
 MAX_GOP = 100_000  # frames between keyframes: nearly an hour at 30 fps (ffmpeg refuses past 2**31)
-HEAD = ("headYaw", "headPitch", "headRoll")
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", "0", "-threads", "1",
         "-pix_fmt", "yuv420p"]
 AAC = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
@@ -165,7 +165,7 @@ def _frames(rig: Rig, curves: Curves, frames: range, options: VideoOptions,
     avatar, jaw = rig.avatar, rig.jaw  # a jaw that is a bone turns with jawOpen
     morphs = morph_weights(solve(curves, rig.profile), avatar)
     angles = jaw_track(curves, jaw).angles if jaw else None
-    head = [curves.names.index(name) for name in HEAD]
+    head = [curves.names.index(name) for name in HEAD_ROTATIONS]
     camera = frame_face(avatar, options.width / options.height, options.camera)
     background = parse_background(options.background)
     # One BLAS thread: the morph blend's small products gain nothing from more, and OpenBLAS's spinning
