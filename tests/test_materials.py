@@ -71,6 +71,20 @@ def test_normal_occlusion_and_metal_textures_shape_the_light(renders):
     assert pixel(metal, (0.25, 0, 0.05)).sum() - pixel(metal, (-0.25, 0, 0.05)).sum() > 150  # metal: no diffuse
 
 
+def test_mtoon_ramps_into_its_shade_colour(renders):
+    sphere = renders["mtoon"][1]
+
+    def on_sphere(x, y):  # the sphere's visible point in direction (x, y, 1), as tools/build_material_assets.py
+        direction = np.array([x, y, 1.0])
+        return np.array([0, 0, 0.5]) + 0.45 * direction / np.linalg.norm(direction)
+
+    lit, shaded = pixel(sphere, on_sphere(-0.3, 0.3)), pixel(sphere, on_sphere(1.5, -1.5))
+    assert lit[0] - lit[2] > 15 and shaded[2] - shaded[1] > 30  # pink in the light, violet in the shade
+    across = np.array([pixel(sphere, on_sphere(t, -t)).sum() for t in np.linspace(0.0, 1.6, 41)])
+    steps = np.abs(np.diff(across))
+    assert steps.max() > 3 * np.median(steps)  # a toon edge, not a gradient
+
+
 def test_material_renders_are_deterministic(renders, tmp_path):
     import build_material_assets
 
@@ -83,6 +97,7 @@ def test_material_renders_are_deterministic(renders, tmp_path):
     (lambda m: m.update(alphaMode="CLEAR"), "alphaMode must be one of OPAQUE, MASK, BLEND"),
     (lambda m: m.update(emissiveFactor=[1, 2]), "emissiveFactor"),
     (lambda m: m.update(normalTexture={"index": 0, "scale": "big"}), "texture's scale must be a number"),
+    (lambda m: m.update(extensions={"VRMC_materials_mtoon": {"shadeColorFactor": [1, 0]}}), "shadeColorFactor of 3"),
 ])
 def test_bad_materials_are_one_line(tmp_path, change, message):
     path = quad_glb(tmp_path / "bad.glb", lambda doc: change(doc.setdefault("materials", [{}])[0]))

@@ -12,7 +12,9 @@ front of an opaque grey backdrop (made here, CC0):
 - normal_map.glb: a flat card with a normal map of raised bumps (tangents made by the reader);
 - occlusion.glb: a card whose occlusion texture darkens grooves in the ambient light (strength 1);
 - metallic_roughness.glb: a gold card, metallic and smooth on the left, rough dielectric on the right, from
-  its metallic-roughness texture.
+  its metallic-roughness texture;
+- mtoon.glb: a sphere with a VRM MToon material (VRMC_materials_mtoon 1.0): a pink lit colour ramping sharply
+  into a violet shade.
 """
 
 from __future__ import annotations
@@ -142,14 +144,33 @@ class Scene:
         self.doc["nodes"].append({"mesh": len(self.doc["meshes"]) - 1})
         self.doc["scenes"][0]["nodes"].append(len(self.doc["nodes"]) - 1)
 
+    def sphere(self, centre, radius: float, material: int, rings: int = 24, segments: int = 48) -> None:
+        """A UV sphere."""
+        theta, phi = np.meshgrid(np.linspace(0, np.pi, rings + 1), np.linspace(0, 2 * np.pi, segments + 1),
+                                 indexing="ij")
+        normals = np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), np.sin(theta) * np.cos(phi)], axis=-1)
+        positions = (np.asarray(centre) + radius * normals).reshape(-1, 3).astype(np.float32)
+        uv = np.stack([phi / (2 * np.pi), theta / np.pi], axis=-1).reshape(-1, 2).astype(np.float32)
+        k = np.arange(rings)[:, None] * (segments + 1) + np.arange(segments)[None, :]
+        quads = np.stack([k, k + segments + 1, k + segments + 2, k + 1], axis=-1).reshape(-1, 4)
+        indices = np.concatenate([quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]]).astype("<u2").ravel()
+        attributes = {"POSITION": self.writer.accessor(positions, target=ARRAY_BUFFER, bounds=True),
+                      "NORMAL": self.writer.accessor(normals.reshape(-1, 3).astype(np.float32), target=ARRAY_BUFFER),
+                      "TEXCOORD_0": self.writer.accessor(uv, target=ARRAY_BUFFER)}
+        self.doc["meshes"].append({"primitives": [{
+            "attributes": attributes, "material": material,
+            "indices": self.writer.accessor(indices, UNSIGNED_SHORT, target=ELEMENT_ARRAY_BUFFER)}]})
+        self.doc["nodes"].append({"mesh": len(self.doc["meshes"]) - 1})
+        self.doc["scenes"][0]["nodes"].append(len(self.doc["nodes"]) - 1)
+
     def backdrop(self) -> None:
         self.quad((0, 0, 0), (1.6, 1.6), self.material(pbrMetallicRoughness={"baseColorFactor": [0.5, 0.5, 0.5, 1],
                                                                              **ROUGH}))
 
     def write(self, path: Path) -> Path:
-        if any("KHR_" in key for m in self.doc["materials"] for key in _keys(m)):
-            self.doc["extensionsUsed"] = sorted({key for m in self.doc["materials"] for key in _keys(m)
-                                                 if key.startswith("KHR_")})
+        used = sorted({key for m in self.doc["materials"] for key in _keys(m) if key.startswith(("KHR_", "VRMC_"))})
+        if used:
+            self.doc["extensionsUsed"] = used
         data = self.writer.file_bytes(".glb")
         with atomic_output(path) as tmp:
             tmp.write_bytes(data)
@@ -223,9 +244,17 @@ def metallic_roughness(scene: Scene) -> None:
     scene.quad((0, 0, 0.05), (1.0, 1.0), material)
 
 
+def mtoon(scene: Scene) -> None:
+    toon = {"specVersion": "1.0", "shadeColorFactor": [0.1, 0.03, 0.15], "shadingShiftFactor": -0.1,
+            "shadingToonyFactor": 0.9}
+    material = scene.material(pbrMetallicRoughness={"baseColorFactor": [0.4, 0.18, 0.2, 1], **ROUGH},
+                              extensions={"VRMC_materials_mtoon": toon})
+    scene.sphere((0, 0, 0.5), 0.45, material)
+
+
 ASSETS = {"alpha_blend": alpha_blend, "alpha_mask": alpha_mask, "emissive": emissive, "unlit": unlit,
           "texture_transform": texture_transform, "vertex_colors": vertex_colors, "normal_map": normal_map,
-          "occlusion": occlusion, "metallic_roughness": metallic_roughness}
+          "occlusion": occlusion, "metallic_roughness": metallic_roughness, "mtoon": mtoon}
 
 
 def build(out: Path) -> dict[str, Path]:

@@ -9,6 +9,7 @@ const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const SCRIPT = `
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+import { MToonMaterialLoaderPlugin } from "@pixiv/three-vrm";
 const linear = (c) => new THREE.Color().setRGB(c[0], c[1], c[2], THREE.LinearSRGBColorSpace);
 window.render = async (r) => {
   const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
@@ -16,7 +17,9 @@ window.render = async (r) => {
   renderer.setSize(r.width, r.height);
   const scene = new THREE.Scene();
   scene.background = new THREE.Color().setRGB(...r.background, THREE.SRGBColorSpace);
-  scene.add((await new GLTFLoader().loadAsync("/asset")).scene);
+  const loader = new GLTFLoader();
+  loader.register((parser) => new MToonMaterialLoaderPlugin(parser));  // VRM MToon, as VRM apps draw it
+  scene.add((await loader.loadAsync("/asset")).scene);
   // three's Lambert term is albedo / pi x irradiance: lights at pi give meshsync's albedo x light.
   scene.add(new THREE.HemisphereLight(linear(r.sky), linear(r.ground), Math.PI));
   for (const light of r.lights) {

@@ -8,9 +8,9 @@ import numpy as np
 
 from ..files import decode_image
 from ..gltf import Document
-from .scene import ALPHA_MODES, OPAQUE, Material, Texture
+from .scene import ALPHA_MODES, OPAQUE, Material, Texture, Toon
 
-UNLIT, TRANSFORM = "KHR_materials_unlit", "KHR_texture_transform"
+UNLIT, TRANSFORM, MTOON = "KHR_materials_unlit", "KHR_texture_transform", "VRMC_materials_mtoon"
 
 
 def read_material(doc: Document, index: int) -> Material:
@@ -32,7 +32,23 @@ def read_material(doc: Document, index: int) -> Material:
                     float(mat.get("alphaCutoff", 0.5)), UNLIT in (mat.get("extensions") or {}),
                     _texture(doc, mat.get("normalTexture"), index), _number(doc, normal, "scale", index),
                     _texture(doc, mat.get("occlusionTexture"), index), _number(doc, occlusion, "strength", index),
-                    _texture(doc, pbr.get("metallicRoughnessTexture"), index))
+                    _texture(doc, pbr.get("metallicRoughnessTexture"), index),
+                    _toon((mat.get("extensions") or {}).get(MTOON), doc, index))
+
+
+def _toon(extension, doc: Document, material: int) -> Toon | None:
+    """MToon's shading ramp; its textures, rim, matcap and outline are not drawn."""
+    if extension is None:
+        return None
+    try:
+        shade = tuple(float(c) for c in extension.get("shadeColorFactor", (0, 0, 0)))
+        toon = Toon(shade, float(extension.get("shadingShiftFactor", 0.0)),
+                    float(extension.get("shadingToonyFactor", 0.9)))
+    except (AttributeError, TypeError, ValueError):
+        toon = None
+    if toon is None or len(toon.shade_color) != 3 or not np.isfinite([*toon.shade_color, toon.shift, toon.toony]).all():
+        raise doc.fail(f"material {material}: {MTOON} needs shadeColorFactor of 3 numbers and numeric shading factors")
+    return toon
 
 
 def _number(doc: Document, info: dict, key: str, material: int) -> float:

@@ -60,6 +60,16 @@ class Texture:
     transform: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32))  # (3, 3) on (u, v, 1)
 
 
+@dataclass(frozen=True)
+class Toon:
+    """VRM 1.0 MToon's lit-to-shade ramp (VRMC_materials_mtoon): each light's dot(n, l) + shift, through a
+    ramp whose width is 2 x (1 - toony), mixes the shade colour into the lit one."""
+
+    shade_color: tuple[float, float, float]  # linear RGB
+    shift: float = 0.0
+    toony: float = 0.9
+
+
 OPAQUE, MASK, BLEND = "OPAQUE", "MASK", "BLEND"  # glTF's alpha modes: alpha ignored, cut at alphaCutoff, blended
 ALPHA_MODES = (OPAQUE, MASK, BLEND)
 
@@ -82,6 +92,7 @@ class Material:
     occlusion_texture: Texture | None = None  # ambient occlusion in R (linear)
     occlusion_strength: float = 1.0
     metallic_roughness_texture: Texture | None = None  # roughness in G, metalness in B (linear)
+    toon: Toon | None = None  # VRM MToon's toon shading, approximated
 
 
 @dataclass(eq=False)

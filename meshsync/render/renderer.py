@@ -93,7 +93,8 @@ def _variant(material: Material) -> tuple[str, ...]:
     lit = not material.unlit
     return tuple(name for name, wanted in (
         ("TEXTURE", material.texture is not None), ("EMISSIVE_TEXTURE", material.emissive_texture is not None),
-        ("PIXEL_SPECULAR", material.roughness < GLOSSY and lit), ("UNLIT", material.unlit),
+        ("PIXEL_SPECULAR", material.roughness < GLOSSY and lit and material.toon is None), ("UNLIT", material.unlit),
+        ("MTOON", material.toon is not None and lit),
         ("NORMAL_MAP", material.normal_texture is not None and lit),
         ("OCCLUSION_TEXTURE", material.occlusion_texture is not None and lit),
         ("METALLIC_ROUGHNESS_TEXTURE", material.metallic_roughness_texture is not None and lit),
@@ -331,6 +332,9 @@ class Renderer:
                   "double_sided": material.double_sided, "metallic": material.metallic,
                   "roughness": material.roughness, "normal_scale": material.normal_scale,
                   "occlusion_strength": material.occlusion_strength}  # each set where the variant reads it
+        if material.toon is not None:
+            toon = material.toon
+            values |= {"shade_color": toon.shade_color, "shading_shift": toon.shift, "shading_toony": toon.toony}
         for unit, (name, texture, srgb) in enumerate(_textures(material)):
             if texture is not None:
                 self._textures[(id(texture), srgb)].use(unit)

@@ -11,6 +11,9 @@ uniform float occlusion_strength;
 uniform sampler2D metallic_roughness_texture; // linear, G roughness, B metalness
 uniform float metallic;
 uniform float roughness;
+uniform vec3 shade_color;           // MToon: the colour a surface turned from a light takes
+uniform float shading_shift;
+uniform float shading_toony;
 uniform float alpha_cutoff;
 uniform bool double_sided;
 
@@ -61,6 +64,21 @@ vec3 detailed(vec3 albedo) {
 }
 #endif
 
+#ifdef MTOON
+// VRM MToon's ramp: each light mixes the shade colour into the lit one by dot(n, l) + shift through a ramp
+// 2 x (1 - toony) wide; the ambient light takes the lit colour.
+vec3 toon(vec3 albedo) {
+    vec3 n = facing(normalize(v_normal));
+    vec3 light = ambient(n) * albedo;
+    for (int i = 0; i < 3; ++i) {
+        float shading = clamp((dot(n, light_dir[i]) + shading_shift + 1.0 - shading_toony)
+                              / max(2.0 - 2.0 * shading_toony, 1e-4), 0.0, 1.0);
+        light += light_color[i] * mix(shade_color, albedo, shading);
+    }
+    return light;
+}
+#endif
+
 void main() {
 #ifdef PER_VERTEX
     frag_color = v_color;
@@ -80,6 +98,8 @@ void main() {
     vec3 colour = albedo.rgb;
 #elif defined(DETAIL)
     vec3 colour = detailed(albedo.rgb);
+#elif defined(MTOON)
+    vec3 colour = toon(albedo.rgb);
 #else
     vec3 colour = albedo.rgb * v_diffuse + v_specular;
 #endif

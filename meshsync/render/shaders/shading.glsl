@@ -1,13 +1,13 @@
 // Shared by mesh.vert and mesh.frag (inserted after their #version and #defines by the renderer).
 // Untextured rough materials get their final colour per vertex (PER_VERTEX); TEXTURE, EMISSIVE_TEXTURE and
 // PIXEL_SPECULAR variants finish per pixel (a CPU rasteriser runs both sides of a branch). DETAIL variants
-// (NORMAL_MAP, OCCLUSION_TEXTURE, METALLIC_ROUGHNESS_TEXTURE) light every pixel. UNLIT shows the base colour
-// as it is (KHR_materials_unlit); ALPHA_MASK and ALPHA_BLEND are glTF's alpha modes.
+// (NORMAL_MAP, OCCLUSION_TEXTURE, METALLIC_ROUGHNESS_TEXTURE) and MTOON (VRM's toon ramp) light every pixel.
+// UNLIT shows the base colour as it is (KHR_materials_unlit); ALPHA_MASK and ALPHA_BLEND are glTF's alpha modes.
 #if defined(NORMAL_MAP) || defined(OCCLUSION_TEXTURE) || defined(METALLIC_ROUGHNESS_TEXTURE)
 #define DETAIL
 #define PIXEL_SPECULAR
 #endif
-#if !defined(TEXTURE) && !defined(PIXEL_SPECULAR) && !defined(EMISSIVE_TEXTURE)
+#if !defined(TEXTURE) && !defined(PIXEL_SPECULAR) && !defined(EMISSIVE_TEXTURE) && !defined(MTOON)
 #define PER_VERTEX
 #endif
 uniform vec3 light_dir[3];    // view space, pointing towards the light
