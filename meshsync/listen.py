@@ -36,10 +36,14 @@ STEP = 0.02  # s: hama's output frame (160-sample hop, subsampled by 2)
 HAMA_HOP = round(STEP * RATE)  # samples per output frame
 HOP = 2.0  # s of hama's output each window keeps
 CONTEXT = 1.0  # s of audio a window also hears either side (less context cost labiodentals; docs/listen.md)
+HOP_SAMPLES, CONTEXT_SAMPLES = round(HOP * RATE), round(CONTEXT * RATE)
 LAG = 0.06  # s: from a phone's start to hama's emission of it (median over the calibration voices)
 # A lip class's probability peak this high counts as that class spoken even when another phone wins the
 # frame: a missed closure, contact or rounding shows more than a brief extra one.
 PEAKS = {"closure": 0.15, "contact": 0.3, "rounding": 0.3}
+NEAR = 3  # frames: a lip-class peak is the largest this far either side, and yields to an emission this close
+# Frames that frame f's emissions depend on, before and after it (a stream settles them once it has these).
+SEEN_BEFORE, SEEN_AFTER = 2 * NEAR + 1, NEAR
 MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier)
 RELEASE_SEARCH = (-0.06, 0.04)  # s around a bilabial's emission where its release (the loudness rise) is sought
 # s of audio a stream needs past a phone's start before the phone settles: the rest of its window and the
@@ -104,11 +108,11 @@ def _window(model, samples: np.ndarray, offset: int, k: int, total: int) -> tupl
     with CONTEXT seconds of audio either side. `samples` holds the stream from sample `offset` on; `total` is
     the samples so far (all of them once the stream has ended). Windows lie on a fixed grid, so the result
     never depends on how the audio arrived."""
-    hop, context = round(HOP * RATE), round(CONTEXT * RATE)
-    a, b = max(0, k * hop - context), min(total, (k + 1) * hop + context)
+    a = max(0, k * HOP_SAMPLES - CONTEXT_SAMPLES)
+    b = min(total, (k + 1) * HOP_SAMPLES + CONTEXT_SAMPLES)
     heard = samples[a - offset:b - offset]
-    probabilities = _kept(_probabilities(model, heard), a, k * hop, HAMA_HOP, total)
-    loudness = _kept(frame_energy(Audio(heard, RATE), hop=FRAME), a, k * hop, FRAME_SAMPLES, total)
+    probabilities = _kept(_probabilities(model, heard), a, k * HOP_SAMPLES, HAMA_HOP, total)
+    loudness = _kept(frame_energy(Audio(heard, RATE), hop=FRAME), a, k * HOP_SAMPLES, FRAME_SAMPLES, total)
     return probabilities, loudness
 
 
@@ -116,7 +120,7 @@ def _kept(frames: np.ndarray, a: int, start: int, step: int, total: int) -> np.n
     """The HOP seconds of `frames` (one every `step` samples, the first at sample `a`) from sample `start` on,
     fewer where the stream of `total` samples ends (its last frame is at sample total // step * step)."""
     first = (start - a) // step
-    return frames[first:first + min(round(HOP * RATE) // step, total // step + 1 - start // step)]
+    return frames[first:first + min(HOP_SAMPLES // step, total // step + 1 - start // step)]
 
 
 def _probabilities(model, samples: np.ndarray) -> np.ndarray:
@@ -148,8 +152,9 @@ def lip_class(phone: str, table: Table) -> str | None:
 
 def emissions(probabilities: np.ndarray, tokens: tuple[str, ...], table: Table) -> list[tuple[int, str]]:
     """(frame, phone) where each phone starts winning (greedy CTC), plus, for each lip class, the phone of that
-    class where the class's probability peaks at PEAKS[class] or more with none of it emitted within three
-    frames. Frame f's emissions depend on frames f-7..f+3 only (so a stream can settle them early)."""
+    class where the class's probability peaks at PEAKS[class] or more with none of it emitted within NEAR
+    frames. Frame f's emissions depend on frames f - SEEN_BEFORE .. f + SEEN_AFTER only (so a stream can settle
+    them early)."""
     best = probabilities.argmax(axis=1)
     starts = np.flatnonzero(np.diff(np.concatenate([[-1], best])))
     found = [(int(f), tokens[best[f]]) for f in starts if tokens[best[f]] not in NOT_PHONES]
@@ -158,18 +163,18 @@ def emissions(probabilities: np.ndarray, tokens: tuple[str, ...], table: Table) 
         members = np.flatnonzero(classes == name)
         emitted = [f for f, phone in found if lip_class(phone, table) == name]
         for f in _peaks(probabilities[:, members].sum(axis=1), threshold):
-            if not any(abs(f - e) <= 3 for e in emitted):
+            if not any(abs(f - e) <= NEAR for e in emitted):
                 found.append((f, tokens[members[probabilities[f, members].argmax()]]))
     return sorted(found)
 
 
 def _peaks(score: np.ndarray, threshold: float) -> list[int]:
-    """Frames where `score` is at least `threshold` and the largest within three frames either side."""
-    padded = np.pad(score, 3, constant_values=-1.0)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 7)
+    """Frames where `score` is at least `threshold` and the largest within NEAR frames either side."""
+    padded = np.pad(score, NEAR, constant_values=-1.0)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * NEAR + 1)
     top = (score >= threshold) & (score >= windows.max(axis=1))
     frames = np.flatnonzero(top)
-    return [int(f) for i, f in enumerate(frames) if i == 0 or f - frames[i - 1] > 3]
+    return [int(f) for i, f in enumerate(frames) if i == 0 or f - frames[i - 1] > NEAR]
 
 
 def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
@@ -249,8 +254,7 @@ class Stream:
         """Take the next samples (16 kHz mono float); the phone spans that settled."""
         self.audio = np.concatenate([self.audio, np.asarray(samples, np.float32)])
         self.total += len(samples)
-        hop, context = round(HOP * RATE), round(CONTEXT * RATE)
-        while self.total >= (self.window + 1) * hop + context:
+        while self.total >= (self.window + 1) * HOP_SAMPLES + CONTEXT_SAMPLES:
             self._hear_window()
         return self._settle(final=False)
 
@@ -265,15 +269,15 @@ class Stream:
         self.probabilities = np.concatenate([self.probabilities, probabilities])
         self.loudness = np.concatenate([self.loudness, loudness])
         self.window += 1
-        keep = max(0, self.window * round(HOP * RATE) - round(CONTEXT * RATE))  # the next window's first sample
+        keep = max(0, self.window * HOP_SAMPLES - CONTEXT_SAMPLES)  # the next window's first sample
         self.audio, self.offset = self.audio[keep - self.offset:], keep
 
     def _settle(self, final: bool) -> list[Segment]:
         known = self.first[0] + len(self.probabilities)
-        until = known if final else known - 3  # frame f's emissions need frames up to f + 3
+        until = known if final else known - SEEN_AFTER
         if until <= self.settled and not final:
             return []
-        begin = max(self.first[0], self.settled - 7)
+        begin = max(self.first[0], self.settled - SEEN_BEFORE)
         found = emissions(self.probabilities[begin - self.first[0]:], self.tokens, self.table)
         self.pending += [(begin + f, phone) for f, phone in found if self.settled <= begin + f < until]
         self.settled = until
@@ -300,7 +304,7 @@ class Stream:
 
     def _forget(self) -> None:
         """Drop the probabilities and loudness no later emission or release can need."""
-        drop = max(0, self.settled - 7 - self.first[0])
+        drop = max(0, self.settled - SEEN_BEFORE - self.first[0])
         self.probabilities, self.first[0] = self.probabilities[drop:], self.first[0] + drop
         oldest = self.pending[0][0] if self.pending else self.settled
         drop = max(0, round((oldest * STEP + RELEASE_SEARCH[0]) / FRAME) - 3 - self.first[1])

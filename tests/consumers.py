@@ -56,10 +56,9 @@ def three(avatar: Path, times: list[float], animation: Path | None = None, nodes
     """three.js in Chromium: the avatar (a VRM through three-vrm) playing its `meshsync` clip, or the .vrma
     `animation`, sampled at `times`: {vrm: "1"/"0"/None, morphs: {mesh: {target: [value per time]}},
     turns: {node: [quaternion per time]}, errors: [page errors]}."""
-    request = Path(avatar).with_name(f"{Path(avatar).stem}_three.json")
-    request.write_text(json.dumps({"avatar": str(avatar), "animation": str(animation) if animation else None,
-                                   "times": times, "nodes": list(nodes)}))
-    result = subprocess.run(["node", str(REPO / "tests" / "three_probe.mjs"), str(request)], capture_output=True,
+    request = json.dumps({"avatar": str(avatar), "animation": str(animation) if animation else None,
+                          "times": times, "nodes": list(nodes)})
+    result = subprocess.run(["node", str(REPO / "tests" / "three_probe.mjs")], input=request, capture_output=True,
                             text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)

@@ -1,11 +1,11 @@
 // three.js in headless Chromium, as web apps load meshsync's files: loads an avatar and plays its own
 // `meshsync` clip, or (with an animation) loads it as a VRM through three-vrm and plays the .vrma through
 // createVRMAnimationClip; samples it at the given times and prints every mesh's morph target influences and
-// the named nodes' quaternions as JSON.  node tests/three_probe.mjs REQUEST.json
+// the named nodes' quaternions as JSON.  node tests/three_probe.mjs < REQUEST.json
 import { readFileSync } from "node:fs";
 import { withPage } from "../tools/three_page.mjs";
 
-const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const request = JSON.parse(readFileSync(0, "utf8"));  // standard input
 const SCRIPT = `
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";

@@ -37,7 +37,8 @@ class Head:
     def __init__(self):
         self.writer = merged(Document(default_avatar_path()))
         self.doc = self.writer.doc
-        self.mesh = load_avatar(default_avatar_path()).meshes[0]
+        self.avatar = load_avatar(default_avatar_path())
+        self.mesh = self.avatar.meshes[0]
         self.geometry = self.mesh.primitives[0].geometry
 
     def index(self, name: str) -> int:
@@ -93,7 +94,7 @@ def add_humanoid(head: Head, mirror: bool = False) -> dict[str, int]:
     nodes = head.doc["nodes"]
     bones, index = skeleton_nodes(len(nodes), mirror)
     nodes += bones
-    chin = load_avatar(default_avatar_path()).landmark_points()["chin"]
+    chin = head.avatar.landmark_points()["chin"]
     neck = np.array([0.0, chin[1], 0.0])  # the skeleton stands so its head bone is under the chin
     hips = nodes[index["hips"]]
     hips["translation"] = (np.array(hips["translation"]) + neck - world_position("head")).tolist()
@@ -160,7 +161,7 @@ def jaw(out: Path) -> Path:
     joints, weights = head.vertex_attribute(joints, UNSIGNED_BYTE), head.vertex_attribute(weights, FLOAT)
     for primitive in mesh["primitives"]:
         primitive["attributes"] |= {"JOINTS_0": joints, "WEIGHTS_0": weights}
-    points = load_avatar(default_avatar_path()).landmark_points()
+    points = head.avatar.landmark_points()
     eyes, chin = (points["eyeLeft"] + points["eyeRight"]) / 2, points["chin"]
     size = float(np.linalg.norm(eyes - chin))
     neck = np.array([0.0, chin[1] - 0.4 * size, eyes[2] - 0.6 * size])

@@ -54,10 +54,8 @@ def render_three(asset: Path, size: int, out: Path) -> np.ndarray:
                "background": list(DEFAULT_BACKGROUND), "sky": list(SKY), "ground": list(GROUND),
                "lights": [{"direction": (to_world @ d * 10).tolist(), "colour": c.tolist()}
                           for d, c in zip(directions, LIGHT_COLOURS)]}
-    path = out.with_suffix(".json")
-    path.write_text(json.dumps(request))
-    result = subprocess.run(["node", str(REPO / "tools" / "three_render.mjs"), str(path)], capture_output=True,
-                            text=True, cwd=REPO, timeout=120)
+    result = subprocess.run(["node", str(REPO / "tools" / "three_render.mjs")], input=json.dumps(request),
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"three.js render of {asset.name} failed: {result.stderr[-1000:]}")
     return np.asarray(Image.open(out).convert("RGB"))

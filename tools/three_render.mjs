@@ -1,11 +1,11 @@
 // A reference render of a glTF file by three.js r187 in headless Chromium, with the camera, lights and
-// background meshsync's renderer uses (tools/compare_three.py passes them).  node tools/three_render.mjs REQUEST.json
+// background meshsync's renderer uses (tools/compare_three.py passes them).  node tools/three_render.mjs < REQUEST.json
 // REQUEST: {asset, out, width, height, camera: {eye, target, up, fov, near, far}, background (sRGB),
 //           sky, ground (linear), lights: [{direction (world, towards the light), colour (linear)}]}
 import { readFileSync, writeFileSync } from "node:fs";
 import { withPage } from "./three_page.mjs";
 
-const request = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const request = JSON.parse(readFileSync(0, "utf8"));  // standard input
 const SCRIPT = `
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";

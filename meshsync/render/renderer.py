@@ -80,7 +80,7 @@ def _shader(name: str, defines: tuple[str, ...] = (), shared: str | None = None)
     return "\n".join([version] + [f"#define {d}" for d in defines] + chunk + [body])
 
 
-def _textures(material: Material) -> tuple[tuple[str, Texture | None, bool], ...]:
+def _material_textures(material: Material) -> tuple[tuple[str, Texture | None, bool], ...]:
     """A material's textures as the shaders name them, in texture-unit order, and whether each holds colour
     (sRGB) or data."""
     return (("base", material.texture, True), ("emissive", material.emissive_texture, True),
@@ -155,7 +155,7 @@ class Renderer:
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
         self._view3 = self.camera.view()[:3, :3]
         self._textures = {(id(t), srgb): self._texture(t, srgb) for m in avatar.materials
-                          for _, t, srgb in _textures(m) if t is not None}
+                          for _, t, srgb in _material_textures(m) if t is not None}
         self._meshes = [self._upload(mesh) for mesh in avatar.meshes]
         self._setup_targets()
 
@@ -335,7 +335,7 @@ class Renderer:
         if material.toon is not None:
             toon = material.toon
             values |= {"shade_color": toon.shade_color, "shading_shift": toon.shift, "shading_toony": toon.toony}
-        for unit, (name, texture, srgb) in enumerate(_textures(material)):
+        for unit, (name, texture, srgb) in enumerate(_material_textures(material)):
             if texture is not None:
                 self._textures[(id(texture), srgb)].use(unit)
                 values |= {f"{name}_texture": unit, f"{name}_uv": tuple(texture.transform.T.ravel()),
