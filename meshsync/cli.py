@@ -20,7 +20,14 @@ from .align.speech import WORKERS, SpeechOptions
 from .animate import CURVES_FPS, METHODS, AnimationOptions
 from .errors import UserError, one_line
 from .export import FORMATS, WEIGHT_STORAGE, ExportOptions
-from .files import atomic_output, check_not_inputs, check_output_folder, default_avatar_path
+from .files import (
+    atomic_output,
+    avatar_path,
+    bundled_avatars,
+    check_not_inputs,
+    check_output_folder,
+    default_avatar_path,
+)
 from .languages import languages
 from .options import build, check_workers
 from .render.camera import camera_presets
@@ -32,6 +39,7 @@ log = logging.getLogger("meshsync")
 # The flags and arguments that name input files, of any command (an output must not overwrite one).
 INPUT_ARGUMENTS = ("audio", "text", "alignment", "lexicon", "curves", "avatar", "rig", "background")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # handled as Ctrl-C (SIGINT) is
+AVATAR_HELP = "a glTF/GLB avatar, or a bundled one's name (`meshsync avatars`; default: the first listed)"
 USAGE_ERROR = 2  # exit status of a command line argparse cannot parse (1: any other error)
 
 
@@ -87,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     poses = commands.add_parser("poses", help="render a labelled contact sheet of mouth and eye poses to a PNG")
-    poses.add_argument("--avatar", type=Path, default=None, help="glTF/GLB avatar (default: the bundled head)")
+    poses.add_argument("--avatar", type=Path, default=None, help=AVATAR_HELP)
     poses.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     poses.add_argument("--aa", type=float, default=SHEET_AA,
                        help=f"supersampling factor, 1 (off) to 4 (default {SHEET_AA:g})")
@@ -95,11 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one frame per viseme of the table (every phone class) instead of single shapes")
     poses.set_defaults(run=run_poses)
 
+    avatars = commands.add_parser("avatars", help="list the bundled avatars, one a line: name, file, about")
+    avatars.set_defaults(run=run_avatars)
+
     languages = commands.add_parser("languages", help="list the languages meshsync aligns, with what was measured")
     languages.set_defaults(run=run_languages)
 
     inspect = commands.add_parser("inspect", help="describe an avatar: meshes, morph targets, convention, landmarks")
-    inspect.add_argument("avatar", type=Path, help="glTF/GLB avatar")
+    inspect.add_argument("avatar", type=Path, help=AVATAR_HELP)
     inspect.add_argument("--json", action="store_true", help="print machine-readable JSON")
     inspect.set_defaults(run=run_inspect)
 
@@ -201,7 +212,7 @@ def _animation_arguments(parser: argparse.ArgumentParser) -> None:
 def _rig_arguments(parser: argparse.ArgumentParser, scope: str) -> None:
     """RigOptions' flags."""
     profiles = ", ".join(p.name for p in load_profiles())
-    parser.add_argument("--avatar", help=f"{scope}the glTF/GLB avatar (default: the bundled head)")
+    parser.add_argument("--avatar", help=scope + AVATAR_HELP)
     parser.add_argument("--rig", help=f"{scope}rig profile: {profiles}, or a custom .toml (default: detected from "
                                       "the avatar)")
     parser.add_argument("--jaw-bone", help=f"{scope}the joint jawOpen turns (default: a joint named like jaw, when "
@@ -261,7 +272,7 @@ def run_poses(args: argparse.Namespace) -> int:
     from .render.sheet import save_pose_sheet
 
     _require_png(args.output, "the pose sheet")
-    avatar = load_avatar(args.avatar or default_avatar_path())
+    avatar = load_avatar(avatar_path(args.avatar))
     if args.visemes:
         from .render.sheet import viseme_poses
 
@@ -269,6 +280,13 @@ def run_poses(args: argparse.Namespace) -> int:
     else:
         save_pose_sheet(avatar, args.output, aa=args.aa)
     print(f"wrote {args.output}")
+    return 0
+
+
+def run_avatars(args: argparse.Namespace) -> int:
+    """One bundled avatar a line: name, file size, what it is; the default first."""
+    for avatar in bundled_avatars().values():
+        print(f"{avatar.name:8s} {avatar.path.name:10s} {avatar.path.stat().st_size / 1e6:4.1f} MB  {avatar.about}")
     return 0
 
 
@@ -284,7 +302,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from .avatar import load_avatar
     from .rig.describe import describe, format_description
 
-    description = describe(load_avatar(args.avatar))
+    description = describe(load_avatar(avatar_path(args.avatar)))
     print(json.dumps(description, indent=2) if args.json else format_description(description))
     return 0
 

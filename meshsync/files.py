@@ -8,8 +8,11 @@ import json
 import os
 import stat
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -24,9 +27,36 @@ def data_dir(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / name
 
 
+@dataclass(frozen=True)
+class BundledAvatar:
+    name: str
+    path: Path
+    about: str
+
+
+@cache
+def bundled_avatars() -> dict[str, BundledAvatar]:
+    """The avatars that ship with meshsync (assets/avatars.toml), by name, the default first."""
+    with (data_dir("assets") / "avatars.toml").open("rb") as f:
+        table = tomllib.load(f)
+    avatars = {name: BundledAvatar(name, data_dir("assets") / entry["file"], entry["about"])
+               for name, entry in table.items() if isinstance(entry, dict)}
+    return {table["default"]: avatars[table["default"]]} | avatars
+
+
 def default_avatar_path() -> Path:
-    """The bundled CC0 head."""
-    return data_dir("assets") / "head.glb"
+    """The bundled default presenter."""
+    return next(iter(bundled_avatars().values())).path
+
+
+def avatar_path(value: str | os.PathLike | None) -> Path:
+    """The avatar file a --avatar value names: a bundled avatar's name (unless a file of that name exists), or
+    a path; None: the default."""
+    if value is None:
+        return default_avatar_path()
+    path = Path(value)
+    bundled = bundled_avatars().get(str(value))
+    return bundled.path if bundled is not None and not path.exists() else path
 
 
 MAX_IMAGE_PIXELS = 8192 * 8192  # larger images are refused before they are decoded (decompression bombs)

@@ -15,6 +15,7 @@ import hashlib
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,6 +228,8 @@ class Part:
     primitives: dict[str, np.ndarray]  # material name -> (M, 3) triangles
     tint: np.ndarray  # (N, 3) linear multiplier of the material's base colour (COLOR_0)
     landmarks: dict[str, int]
+    texcoords: np.ndarray | None = None  # (N, 2), for parts with a texture
+    skin: np.ndarray | None = None  # (N, 3) weights of a bust's chest, neck and head joints; None: all head
 
 
 def neck_cut_values(points: np.ndarray) -> np.ndarray:
@@ -242,17 +245,22 @@ def inner_lip_contour(quads: np.ndarray, lips: np.ndarray, interior: np.ndarray)
     return np.intersect1d(np.unique(quads[lips]), np.unique(quads[interior]))
 
 
-def skin_part(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndarray]) -> Part:
-    """Head and neck skin, cut cleanly at a bust line, with lips and mouth interior as their own materials."""
+def skin_part(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndarray],
+              cut: Callable[[np.ndarray], np.ndarray] = neck_cut_values, skin: np.ndarray | None = None,
+              unshaped: np.ndarray | None = None) -> Part:
+    """The body's skin where `cut` (decimetres, per vertex) is positive, cut cleanly along its zero, with lips
+    and mouth interior as their own materials; `skin` (per base vertex joint weights) carried along, and
+    `unshaped` (the base mesh before macro targets) telling the lips apart."""
     faces = np.flatnonzero(obj.groups == "body")
-    faces = faces[(obj.vertices[obj.faces[faces], 1] > CUT_FRONT[1] - 0.3).all(axis=1)]
+    lowest = CUT_FRONT[1] - 0.3 if cut is neck_cut_values else -np.inf
+    faces = faces[(obj.vertices[obj.faces[faces], 1] > lowest).all(axis=1)]
     quads = obj.faces[faces]
     interior = uv_class(obj, faces, masks["interior"])
     contour = inner_lip_contour(quads, uv_class(obj, faces, masks["lips"]), interior)
     ring = edge_rings(quads[~interior], contour)
     lips = ~interior & np.array([max(ring.get(v, LIP_RINGS + 1) for v in q) <= LIP_RINGS for q in quads])
     skin_triangles, blends = cut_surface(quads_to_triangles(quads[~lips & ~interior]),
-                                         neck_cut_values(obj.vertices))
+                                         cut(obj.vertices))
     primitives = {"skin": skin_triangles, "lips": quads_to_triangles(quads[lips]),
                   "mouthInterior": quads_to_triangles(quads[interior])}
     # Source vertex blends: vertex i of the extended set is (1 - t) * V[a] + t * V[b].
@@ -268,26 +276,30 @@ def skin_part(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndar
     deltas = np.stack([(1 - t) * targets[name][a] + t * targets[name][b] for name in ARKIT]) * SCALE
     primitives = {name: remap[tri] for name, tri in primitives.items()}
     contour = remap[contour]
-    upper, lower = seal_lips(positions, primitives["lips"], primitives["mouthInterior"], contour)
+    split = None if unshaped is None else ((1 - t) * unshaped[a] + t * unshaped[b]) * SCALE
+    upper, lower = seal_lips(positions, primitives["lips"], primitives["mouthInterior"], contour, split=split)
     landmarks = skin_landmarks(positions, contour, upper, lower)
     tint = mouth_shade(positions, positions[contour, 2].max())
-    skin = np.unique(primitives["skin"])
-    tint[skin] = skin_tint(positions[skin])
-    return Part(positions, deltas, primitives, tint, landmarks)
+    covered = np.unique(primitives["skin"])
+    tint[covered] = skin_tint(positions[covered])
+    weights = None if skin is None else (1 - t) * skin[a] + t * skin[b]
+    return Part(positions, deltas, primitives, tint, landmarks, skin=weights)
 
 
 def seal_lips(positions: np.ndarray, lips: np.ndarray, interior: np.ndarray, contour: np.ndarray,
-              reach: float = 0.010) -> tuple[int, int]:
+              reach: float = 0.010, split: np.ndarray | None = None) -> tuple[int, int]:
     """Close the base mesh's 2 mm lip gap in place, so the neutral pose has sealed lips.
 
     The inner lip contour splits at the mouth corners into an upper and a lower chain; each vertex
     within `reach` metres of the contour moves half the local gap towards the other lip, fading out
-    with distance. Returns the midline vertices of the upper and lower chain.
+    with distance. Returns the midline vertices of the upper and lower chain. `split` (default `positions`)
+    are the positions that tell the chains apart: a reshaped face's cupid's bow can dip below its corners.
     """
+    shape = positions[contour] if split is None else split[contour]
+    left, right = shape[np.argmax(shape[:, 0])], shape[np.argmin(shape[:, 0])]
+    corner_line = np.interp(shape[:, 0], [right[0], left[0]], [right[1], left[1]])
+    upper, lower = contour[shape[:, 1] >= corner_line], contour[shape[:, 1] <= corner_line]
     points = positions[contour]
-    left, right = points[np.argmax(points[:, 0])], points[np.argmin(points[:, 0])]
-    corner_line = np.interp(points[:, 0], [right[0], left[0]], [right[1], left[1]])
-    upper, lower = contour[points[:, 1] >= corner_line], contour[points[:, 1] <= corner_line]
     upper, lower = upper[np.argsort(positions[upper, 0])], lower[np.argsort(positions[lower, 0])]
 
     def height(chain: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -507,7 +519,10 @@ def teeth_part(obj: Obj, targets: dict[str, np.ndarray], front: float) -> Part:
         deltas.append(follow_helper(points, helper_deltas, vertices))
     positions = np.concatenate([rows[0][0], rows[1][0]])
     triangles = np.concatenate([rows[0][1], rows[1][1] + len(rows[0][0])])
-    return Part(positions, np.concatenate(deltas, axis=1), {"teeth": triangles}, mouth_shade(positions, front), {})
+    upper_row = np.arange(len(rows[0][0]))
+    edge = upper_row[np.lexsort((np.abs(positions[upper_row, 0]), positions[upper_row, 1]))][0]
+    return Part(positions, np.concatenate(deltas, axis=1), {"teeth": triangles}, mouth_shade(positions, front),
+                {"upperTeethEdge": int(edge)})
 
 
 # -- the head ---------------------------------------------------------------------------------
@@ -526,29 +541,37 @@ MATERIALS = {
 NORMAL_DELTA_FLOOR = 2e-3  # normal deltas below this are dropped (invisible, and keeps targets sparse)
 
 
-def assemble(parts: list[Part]) -> Part:
-    """All parts in one vertex array, so every primitive shares the accessors and landmarks index any part."""
+def assemble(parts: list[Part], materials: Iterable[str] = MATERIALS) -> Part:
+    """All parts in one vertex array, so every primitive shares the accessors and landmarks index any part.
+    Texture coordinates and joint weights are kept when any part has them (zeros, and the head joint, else)."""
     offsets = np.cumsum([0] + [len(p.positions) for p in parts])
     primitives = {name: np.concatenate([p.primitives[name] + off for p, off in zip(parts, offsets)
-                                        if name in p.primitives]) for name in MATERIALS}
+                                        if name in p.primitives]) for name in materials}
     landmarks = {name: int(i + off) for p, off in zip(parts, offsets) for name, i in p.landmarks.items()}
-    return Part(np.concatenate([p.positions for p in parts]), np.concatenate([p.deltas for p in parts], axis=1),
+    head = Part(np.concatenate([p.positions for p in parts]), np.concatenate([p.deltas for p in parts], axis=1),
                 primitives, np.concatenate([p.tint for p in parts]), landmarks)
+    if any(p.texcoords is not None for p in parts):
+        head.texcoords = np.concatenate([np.zeros((len(p.positions), 2)) if p.texcoords is None else p.texcoords
+                                         for p in parts])
+    if any(p.skin is not None for p in parts):
+        head.skin = np.concatenate([np.tile([0.0, 0.0, 1.0], (len(p.positions), 1)) if p.skin is None else p.skin
+                                    for p in parts])
+    return head
+
+
+def head_parts(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndarray],
+               cut: Callable[[np.ndarray], np.ndarray] = neck_cut_values, skin: np.ndarray | None = None,
+               unshaped: np.ndarray | None = None) -> list[Part]:
+    """Skin (first: landmarks index it), teeth, tongue and eyes."""
+    skin_surface = skin_part(obj, targets, masks, cut, skin, unshaped)
+    front = skin_surface.positions[skin_surface.landmarks["upperLipInner"], 2]
+    lash_lines(skin_surface, obj)
+    return [skin_surface, teeth_part(obj, targets, front), tongue_part(obj, targets, front),
+            eye_part(obj, targets, "Left"), eye_part(obj, targets, "Right")]
 
 
 def build_head(cache: Path) -> Part:
-    obj, targets, masks = source_data(cache)
-    skin = skin_part(obj, targets, masks)
-    front = skin.positions[skin.landmarks["upperLipInner"], 2]
-    lash_lines(skin, obj)
-    parts = [skin, teeth_part(obj, targets, front), tongue_part(obj, targets, front),
-             eye_part(obj, targets, "Left"), eye_part(obj, targets, "Right")]
-    head = assemble(parts)
-    teeth = parts[1]
-    upper_row = np.arange(len(teeth.positions) // 2)
-    edge = upper_row[np.lexsort((np.abs(teeth.positions[upper_row, 0]), teeth.positions[upper_row, 1]))][0]
-    head.landmarks["upperTeethEdge"] = int(len(skin.positions) + edge)
-    return head
+    return assemble(head_parts(*source_data(cache)))
 
 
 def write_glb(head: Part, path: Path) -> None:

@@ -30,6 +30,14 @@ class Geometry:
     texcoords1: np.ndarray | None = None  # (N, 2) float32: TEXCOORD_1, which a texture may name
     tangents: np.ndarray | None = None  # (N, 4) float32: TANGENT (xyz, w the bitangent's sign), for normal maps
 
+    def joint_weight(self, joint: int) -> np.ndarray | None:
+        """(N,) how much each vertex follows `joint` (None when no vertex does), worked out once per joint."""
+        cache = self.__dict__.setdefault("_joint_weights", {})
+        if joint not in cache:
+            weight = (self.joint_weights * (self.joints == joint)).sum(axis=1) if self.joints is not None else None
+            cache[joint] = weight if weight is not None and weight.any() else None
+        return cache[joint]
+
     def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions and (unnormalised) normals with morph weights (T,) applied."""
         active = np.flatnonzero(weights)
@@ -150,6 +158,18 @@ class Avatar:
         local = positions[[mesh.landmarks[n] for n in names]]
         world = local @ mesh.matrix[:3, :3].T + mesh.matrix[:3, 3]
         return dict(zip(names, world))
+
+    def joint(self, name: str) -> int | None:
+        """Index of the joint with this name (any case), or None."""
+        return next((k for k, joint in enumerate(self.joints) if joint.name.lower() == name.lower()), None)
+
+    def joints_below(self, index: int) -> set[int]:
+        """A joint and every joint below it, which move with it (parents come before their children)."""
+        below = {index}
+        for k, joint in enumerate(self.joints):
+            if joint.parent in below:
+                below.add(k)
+        return below
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """World-space axis-aligned bounding box of the rest pose."""

@@ -17,6 +17,10 @@ PORTRAIT_FOV = 22.0  # degrees of vertical field of view: a portrait lens, littl
 DEFAULT_PRESET = "face"
 # The head turns about the base of the neck: this far below the eyes and behind them, in face lengths.
 PIVOT_DROP, PIVOT_BACK = 1.4, 0.35
+# An avatar skinned to joints with these names turns its head on them, the shoulders staying put: the neck
+# takes NECK_SHARE of each angle about its joint, the head the rest about its own.
+NECK_JOINT, HEAD_JOINT = "neck", "head"
+NECK_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -66,16 +70,42 @@ class HeadFrame:
     forward: np.ndarray
     size: float
 
-    def rotation(self, yaw: float, pitch: float, roll: float) -> np.ndarray:
-        """4x4 world transform turning the head about the neck's base; angles in radians, right-handed
-        about the head's up, left and forward axes (yaw > 0 turns to its left, pitch > 0 nods down)."""
+    def turn(self, yaw: float, pitch: float, roll: float) -> np.ndarray:
+        """3x3 world rotation by head angles in radians, right-handed about the head's up, left and forward
+        axes (yaw > 0 turns to its left, pitch > 0 nods down)."""
         axes = np.column_stack([self.left, self.up, self.forward])
-        local = _rotate(1, yaw) @ _rotate(0, pitch) @ _rotate(2, roll)
-        turn = axes @ local @ axes.T
+        return axes @ _rotate(1, yaw) @ _rotate(0, pitch) @ _rotate(2, roll) @ axes.T
+
+    def rotation(self, yaw: float, pitch: float, roll: float) -> np.ndarray:
+        """4x4 world transform turning the whole avatar about the neck's base (for avatars without neck and
+        head joints)."""
         pivot = self.eyes - PIVOT_DROP * self.size * self.up - PIVOT_BACK * self.size * self.forward
-        matrix = np.eye(4)
-        matrix[:3, :3], matrix[:3, 3] = turn, pivot - turn @ pivot
-        return matrix
+        return _about(pivot, self.turn(yaw, pitch, roll))
+
+    def joint_moves(self, avatar: Avatar, yaw: float, pitch: float, roll: float) -> dict[int, np.ndarray]:
+        """World-space moves (index into avatar.joints -> 4x4) turning the neck joint by NECK_SHARE of the
+        angles and the head joint, on top of it, by the rest; joints below each go with it."""
+        neck, head = avatar.joint(NECK_JOINT), avatar.joint(HEAD_JOINT)
+        neck_turn = self.turn(NECK_SHARE * yaw, NECK_SHARE * pitch, NECK_SHARE * roll)
+        neck_move = _about(avatar.joints[neck].matrix[:3, 3], neck_turn)
+        head_move = neck_move @ _about(avatar.joints[head].matrix[:3, 3],
+                                       neck_turn.T @ self.turn(yaw, pitch, roll))
+        moves = dict.fromkeys(avatar.joints_below(neck), neck_move)
+        return moves | dict.fromkeys(avatar.joints_below(head), head_move)
+
+
+def turns_on_joints(avatar: Avatar) -> bool:
+    """Whether the avatar's skinned meshes turn the head on neck and head joints (the head's parent chain)."""
+    neck, head = avatar.joint(NECK_JOINT), avatar.joint(HEAD_JOINT)
+    return neck is not None and head is not None and head in avatar.joints_below(neck) and any(
+        p.geometry.joints is not None for mesh in avatar.meshes for p in mesh.primitives)
+
+
+def _about(pivot: np.ndarray, turn: np.ndarray) -> np.ndarray:
+    """4x4 rotation by `turn` about the point `pivot`."""
+    matrix = np.eye(4)
+    matrix[:3, :3], matrix[:3, 3] = turn, pivot - turn @ pivot
+    return matrix
 
 
 def head_frame(avatar: Avatar) -> HeadFrame:

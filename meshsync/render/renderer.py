@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from ..avatar import Avatar, Geometry, Material, Mesh, Primitive, Texture
 from ..avatar.scene import BLEND, MASK, vertex_tangents
 from ..errors import UserError
-from .camera import Camera, frame_face, head_frame
+from .camera import Camera, frame_face, head_frame, turns_on_joints
 from .context import create_context
 
 # Lights fixed to the camera (view space, pointing towards the light): a warm key high on the
@@ -56,19 +56,21 @@ class _Draw:
 
 def _skin_moves(geometry: Geometry, positions: np.ndarray, normals: np.ndarray,
                 moves: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Linear blend skinning of the rest-posed geometry by the moved joints (the others stay put)."""
-    moved = np.array(sorted(moves))
-    touched = np.flatnonzero((np.isin(geometry.joints, moved) & (geometry.joint_weights > 0)).any(axis=1))
-    if not len(touched):
+    """Linear blend skinning of the rest-posed geometry by the moved joints (the others stay put): each
+    vertex moves by the weighted sum of its joints' moves, summed as one matrix product per moved joint."""
+    present = [j for j in sorted(moves) if geometry.joint_weight(j) is not None]
+    if not present:
         return positions, normals
-    stack = np.tile(np.eye(4), (int(geometry.joints.max()) + 1, 1, 1))
-    for joint, matrix in moves.items():
-        if joint < len(stack):
-            stack[joint] = matrix
-    blended = np.einsum("nk,nkij->nij", geometry.joint_weights[touched], stack[geometry.joints[touched]])
+    weights = [geometry.joint_weight(j) for j in present]
+    touched = np.flatnonzero(np.any([w > 0 for w in weights], axis=0))
+    rest_p, rest_n = positions[touched].astype(np.float64), normals[touched].astype(np.float64)
+    moved_p, moved_n = rest_p.copy(), rest_n.copy()
+    for joint, weight in zip(present, weights):
+        matrix, w = moves[joint], weight[touched, None]
+        moved_p += w * (rest_p @ matrix[:3, :3].T + matrix[:3, 3] - rest_p)
+        moved_n += w * (rest_n @ matrix[:3, :3].T - rest_n)
     positions, normals = positions.copy(), normals.copy()
-    positions[touched] = np.einsum("nij,nj->ni", blended[:, :3, :3], positions[touched]) + blended[:, :3, 3]
-    normals[touched] = np.einsum("nij,nj->ni", blended[:, :3, :3], normals[touched])
+    positions[touched], normals[touched] = moved_p, moved_n
     return positions, normals
 
 
@@ -108,6 +110,12 @@ def _tangents(primitive: Primitive, material: Material) -> np.ndarray | None:
         return geo.tangents
     uv = geo.texcoords1 if material.normal_texture.texcoord == 1 else geo.texcoords
     return None if uv is None else vertex_tangents(geo.positions, geo.normals, uv, primitive.indices)
+
+
+def _after(first: Mapping[int, np.ndarray], then: Mapping[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Joint moves `then` (say, a jaw opening at rest) followed by `first` (the head turning)."""
+    identity = np.eye(4)
+    return {k: first.get(k, identity) @ then.get(k, identity) for k in first.keys() | then.keys()}
 
 
 def _set(program: moderngl.Program, values: Mapping[str, object]) -> None:
@@ -150,6 +158,7 @@ class Renderer:
         self.avatar, self.width, self.height, self.aa = avatar, width, height, aa
         self.camera = camera or frame_face(avatar, width / height)
         self.head = head_frame(avatar)
+        self._neck = turns_on_joints(avatar)  # the head turns on the neck, not the whole avatar
         self.ctx = create_context()
         self.background, self._backdrop = self._background(background)
         self._programs: dict[tuple[str, ...], moderngl.Program] = {}
@@ -269,7 +278,12 @@ class Renderer:
             self._backdrop.render(moderngl.TRIANGLES, vertices=3)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.front_face = "cw"  # the Y-flipped projection mirrors the winding
-        turn = self.head.rotation(*head) if head is not None and any(head) else None
+        turn = None
+        if head is not None and any(head):
+            if self._neck:
+                joints = _after(self.head.joint_moves(self.avatar, *head), joints or {})
+            else:
+                turn = self.head.rotation(*head)
         blended = []
         view = self.camera.view()
         for mesh, normal_matrix, buffers, draws in self._meshes:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..avatar import Avatar, Joint, load_avatar
-from ..files import default_avatar_path
+from ..files import avatar_path
 from ..options import option
 from .profiles import Match, Profile, detect, find_profile, load_profiles
 from .retarget import JawTrack, RigCurves, choose_profile, jaw_joint, jaw_track, joint_moves, morph_weights, solve
@@ -32,13 +32,13 @@ class RigOptions:
     """Which avatar, and how its shapes are named: a rig profile's name or TOML file (default: detected), and
     the joint jawOpen turns (default: a joint with a usual jaw name, when there is no jawOpen morph target)."""
 
-    avatar: Path | None = None  # default: the bundled head
+    avatar: Path | None = None  # a file, or a bundled avatar's name; default: the bundled default presenter
     rig: str | None = option(None, or_file=".toml")
     jaw_bone: str | None = None
 
     @property
     def avatar_path(self) -> Path:
-        return self.avatar or default_avatar_path()
+        return avatar_path(self.avatar)
 
     def load(self) -> Rig:
         """The avatar with its profile and jaw joint; a UserError when it cannot be driven as asked."""

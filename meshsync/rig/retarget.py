@@ -95,12 +95,7 @@ def joint_moves(avatar: Avatar, joint: Joint, angle: float) -> dict[int, np.ndar
     c, s = np.cos(angle), np.sin(angle)
     turn = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1]])
     move = joint.matrix @ turn @ np.linalg.inv(joint.matrix)
-    index = avatar.joints.index(joint)
-    below = {index}
-    for k, other in enumerate(avatar.joints):  # parents come before their children
-        if other.parent in below:
-            below.add(k)
-    return dict.fromkeys(below, move)
+    return dict.fromkeys(avatar.joints_below(avatar.joints.index(joint)), move)
 
 
 def jaw_joint(avatar: Avatar, bone: str | None = None) -> Joint | None:
