@@ -1,6 +1,6 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh Debian 12 machine
 # (run as root), then runs; a second run installs nothing and takes seconds.
-#   make demo   the main job on the built-in default: the default head speaking the bundled sample, demo.mp4
+#   make demo   the main job on the built-in default: the default presenter speaking the bundled sample, demo.mp4
 #   make test   the whole test suite
 SHELL := /bin/bash
 VENV := .venv
@@ -15,7 +15,7 @@ endif
 .PHONY: demo test setup system-packages test-voices
 
 demo: setup
-	$(VENV)/bin/meshsync render assets/demo.flac --text assets/demo.txt -o demo.mp4
+	$(VENV)/bin/meshsync render assets/demo.flac --text assets/demo.txt --camera bust -o demo.mp4
 
 test: setup $(VENV)/.installed-test node_modules/.installed test-voices
 	$(VENV)/bin/ruff check .

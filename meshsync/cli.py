@@ -394,7 +394,7 @@ def run_animate(args: argparse.Namespace) -> int:
 
 
 def _lip_gap(curves):
-    """The lip gap in mm that the curves give the default head, whose landmarks meshsync measures."""
+    """The lip gap in mm that the curves give the default avatar, whose landmarks meshsync measures."""
     from .avatar import load_avatar
     from .eval import measure
 

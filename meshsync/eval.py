@@ -290,9 +290,11 @@ def mouth_box(avatar: Avatar, camera, width: int, height: int, margin: float = 0
 
 
 def open_mouth_pixels(image: np.ndarray) -> int:
-    """Pixels of an open mouth in an RGB image: its dark inside, or the teeth (bright and grey, unlike skin
-    and lips). Counted in the mouth box of a rendered frame, it follows the lip gap."""
+    """Pixels of an open mouth in an RGB image: its dark inside (a quarter as bright as the box's skin and lips,
+    whatever the skin tone), or the teeth (bright and grey, unlike skin and lips). Counted in the mouth box
+    of a rendered frame, it follows the lip gap."""
     rgb = image.astype(int)
-    dark = rgb.sum(axis=2) < 3 * 60
+    brightness = rgb.sum(axis=2)
+    dark = brightness < min(3 * 60, np.percentile(brightness, 80) / 4)
     teeth = (rgb.min(axis=2) >= 150) & (rgb.max(axis=2) - rgb.min(axis=2) <= 40)
     return int((dark | teeth).sum())

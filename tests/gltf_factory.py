@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from meshsync.files import default_avatar_path
+from meshsync.files import avatar_path
 from meshsync.gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, Writer, glb_bytes, merged
 
 # A unit quad facing +Z, two morph targets: "lift" moves vertex 2 up (dense), "push" moves 0 and 1
@@ -140,8 +140,8 @@ def skinned_quad_glb(path: Path, bind_pose: bool) -> Path:
 
 
 def head_glb(path: Path, mutate: Callable[[dict], None]) -> Path:
-    """The default head as a GLB, after `mutate` has edited its JSON document."""
-    writer = merged(Document(default_avatar_path()))
+    """The bundled head as a GLB, after `mutate` has edited its JSON document."""
+    writer = merged(Document(avatar_path("head")))
     mutate(writer.doc)
     path.write_bytes(writer.file_bytes(".glb"))
     return path

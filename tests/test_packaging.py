@@ -14,7 +14,8 @@ def test_installed_package_works_from_another_folder(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(REPO)], check=True, capture_output=True)
-    for name in ("assets/head.glb", "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
+    for name in ("assets/head.glb", "assets/amara.glb", "assets/jonas.glb", "assets/avatars.toml",
+                 "assets/README.md", "assets/lipsync.pt", "assets/lipsync.md", "rigs/arkit.toml",
                  "render/shaders/mesh.frag", "render/shaders/background.frag", "render/cameras.toml",
                  "visemes.toml", "export/rhubarb.toml", "animate/motion.toml", "export/livelink.toml",
                  "export/vrma.toml", "assets/demo.flac", "assets/demo.txt"):

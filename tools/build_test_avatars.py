@@ -1,4 +1,4 @@
-"""Avatars in other rig conventions, built from the default head, for the export tests.
+"""Avatars in other rig conventions, built from the bundled head (`--avatar head`), for the export tests.
 
     python tools/build_test_avatars.py OUT_DIR
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from meshsync.avatar import load_avatar
 from meshsync.export.vrma import skeleton_nodes, world_position
-from meshsync.files import atomic_output, default_avatar_path
+from meshsync.files import atomic_output, avatar_path
 from meshsync.gltf import ARRAY_BUFFER, FLOAT, UNSIGNED_BYTE, Document, merged
 from meshsync.rig import find_profile
 
@@ -35,9 +35,9 @@ class Head:
     """The default head's document and binary, to which targets are added."""
 
     def __init__(self):
-        self.writer = merged(Document(default_avatar_path()))
+        self.writer = merged(Document(avatar_path("head")))
         self.doc = self.writer.doc
-        self.avatar = load_avatar(default_avatar_path())
+        self.avatar = load_avatar(avatar_path("head"))
         self.mesh = self.avatar.meshes[0]
         self.geometry = self.mesh.primitives[0].geometry
 

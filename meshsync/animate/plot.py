@@ -40,7 +40,7 @@ def plot_curves(curves: Curves, alignment: Alignment | None, path: Path, lip_gap
             draw.line([(0, level), (width, level)], fill=GRID)
         y = GAP_HEIGHT - 4 - lip_gap / top_mm * (GAP_HEIGHT - 8)
         draw.line(list(zip(x.tolist(), y.tolist())), fill=CURVE, width=2)
-        draw.text((4, 2), f"lip gap on the default head, mm (0-{top_mm:g}, a line every 5 mm)", fill=INK)
+        draw.text((4, 2), f"lip gap on the default avatar, mm (0-{top_mm:g}, a line every 5 mm)", fill=INK)
     for row, name in enumerate(CHANNELS):
         top = first + row * ROW_HEIGHT
         draw.line([(0, top), (width, top)], fill=GRID)

@@ -38,6 +38,15 @@ class Geometry:
             cache[joint] = weight if weight is not None and weight.any() else None
         return cache[joint]
 
+    def skinned_by(self, joints: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The vertices that follow any of `joints`, and their (n, J) float32 weights, worked out once."""
+        cache = self.__dict__.setdefault("_skinned_by", {})
+        if joints not in cache:
+            weights = np.column_stack([self.joint_weight(j) for j in joints])
+            touched = np.flatnonzero((weights > 0).any(axis=1))
+            cache[joints] = touched, np.ascontiguousarray(weights[touched], np.float32)
+        return cache[joints]
+
     def blend(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions and (unnormalised) normals with morph weights (T,) applied."""
         active = np.flatnonzero(weights)

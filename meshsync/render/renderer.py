@@ -57,20 +57,19 @@ class _Draw:
 def _skin_moves(geometry: Geometry, positions: np.ndarray, normals: np.ndarray,
                 moves: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Linear blend skinning of the rest-posed geometry by the moved joints (the others stay put): each
-    vertex moves by the weighted sum of its joints' moves, summed as one matrix product per moved joint."""
-    present = [j for j in sorted(moves) if geometry.joint_weight(j) is not None]
+    vertex moves by the weighted sum of its joints' moves from rest, all joints in one matrix product."""
+    present = tuple(j for j in sorted(moves) if geometry.joint_weight(j) is not None)
     if not present:
         return positions, normals
-    weights = [geometry.joint_weight(j) for j in present]
-    touched = np.flatnonzero(np.any([w > 0 for w in weights], axis=0))
-    rest_p, rest_n = positions[touched].astype(np.float64), normals[touched].astype(np.float64)
-    moved_p, moved_n = rest_p.copy(), rest_n.copy()
-    for joint, weight in zip(present, weights):
-        matrix, w = moves[joint], weight[touched, None]
-        moved_p += w * (rest_p @ matrix[:3, :3].T + matrix[:3, 3] - rest_p)
-        moved_n += w * (rest_n @ matrix[:3, :3].T - rest_n)
+    touched, weights = geometry.skinned_by(present)  # (n,) vertices, (n, J) their weights
+    turns = np.stack([moves[j][:3, :3] - np.eye(3) for j in present]).astype(np.float32)  # (J, 3, 3)
+    shifts = np.stack([moves[j][:3, 3] for j in present]).astype(np.float32)  # (J, 3)
+    stacked = turns.transpose(0, 2, 1).reshape(-1, 3)  # (3J, 3): row block j is turn_j transposed
     positions, normals = positions.copy(), normals.copy()
-    positions[touched], normals[touched] = moved_p, moved_n
+    for array, shift in ((positions, shifts), (normals, None)):
+        rest = array[touched]
+        spread = (weights[:, :, None] * rest[:, None, :]).reshape(len(touched), -1)  # (n, 3J)
+        array[touched] = rest + spread @ stacked + (0 if shift is None else weights @ shift)
     return positions, normals
 
 
