@@ -4,12 +4,18 @@ bytes each time, and the same picture as three.js r187 renders (SSIM, tools/comp
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+import build_material_assets
 import numpy as np
 import pytest
 from compare_three import CAMERA, compare, render_meshsync, ssim
 from gltf_factory import quad_glb
 
 from meshsync.avatar import GltfError, load_avatar
+from meshsync.gltf import parse_glb
 
 SIZE = 256
 
@@ -103,3 +109,32 @@ def test_bad_materials_are_one_line(tmp_path, change, message):
     path = quad_glb(tmp_path / "bad.glb", lambda doc: change(doc.setdefault("materials", [{}])[0]))
     with pytest.raises(GltfError, match=message):
         load_avatar(path)
+
+
+BLENDER_PROBE = """
+import bpy, json, sys
+out = {}
+for path in sys.argv[1:]:
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=path)
+    meshes = [o for o in bpy.data.objects if o.type == "MESH"]
+    out[path] = {"meshes": len(meshes), "materials": sorted(m.name for m in bpy.data.materials),
+                 "images": len(bpy.data.images)}
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_blender_imports_every_material_asset(tmp_path):
+    """Blender's glTF importer takes each test asset, with its materials and textures."""
+    assets = build_material_assets.build(tmp_path)
+    result = subprocess.run([sys.executable, "-c", BLENDER_PROBE, *map(str, assets.values())], capture_output=True,
+                            text=True)
+    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
+    assert line is not None, result.stderr[-2000:]
+    found = json.loads(line[len("RESULT"):])
+    for name, path in assets.items():
+        doc, _ = parse_glb(path.read_bytes(), path)
+        imported = found[str(path)]
+        assert imported["meshes"] == len(doc["nodes"]), name  # each asset: one mesh per node
+        assert len(imported["materials"]) == len(doc["materials"]), name
+        assert imported["images"] == len(doc.get("images", [])), name

