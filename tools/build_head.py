@@ -601,12 +601,7 @@ def write_glb(head: Part, path: Path) -> None:
     attributes = {"POSITION": writer.accessor(head.positions.astype(np.float32), target=ARRAY_BUFFER, bounds=True),
                   "NORMAL": writer.accessor(normals, target=ARRAY_BUFFER),
                   "COLOR_0": writer.accessor(head.tint.astype(np.float32), target=ARRAY_BUFFER)}
-    targets = []
-    for deltas in head.deltas:
-        moved = vertex_normals(head.positions + deltas, triangles) - normals
-        moved[np.abs(moved).max(axis=1) < NORMAL_DELTA_FLOOR] = 0
-        targets.append({"POSITION": writer.sparse_accessor(deltas.astype(np.float32), bounds=True),
-                        "NORMAL": writer.sparse_accessor(moved.astype(np.float32))})
+    targets = morph_targets(writer, head, triangles, normals)
     primitives = [{"attributes": attributes, "indices": _indices(writer, tris), "material": list(MATERIALS).index(name),
                    "targets": targets} for name, tris in head.primitives.items()]
     doc["meshes"] = [{"name": "head", "primitives": primitives, "weights": [0.0] * len(ARKIT),
@@ -617,6 +612,17 @@ def write_glb(head: Part, path: Path) -> None:
     data = writer.file_bytes(".glb")
     with atomic_output(path) as tmp:
         tmp.write_bytes(data)
+
+
+def morph_targets(writer: Writer, head: Part, triangles: np.ndarray, normals: np.ndarray) -> list[dict]:
+    """The 52 targets as sparse accessors: position deltas, and the normal deltas they cause."""
+    targets = []
+    for deltas in head.deltas:
+        moved = vertex_normals(head.positions + deltas, triangles) - normals
+        moved[np.abs(moved).max(axis=1) < NORMAL_DELTA_FLOOR] = 0
+        targets.append({"POSITION": writer.sparse_accessor(deltas.astype(np.float32), bounds=True),
+                        "NORMAL": writer.sparse_accessor(moved.astype(np.float32))})
+    return targets
 
 
 def _indices(writer: Writer, triangles: np.ndarray) -> int:

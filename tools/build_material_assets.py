@@ -9,7 +9,8 @@ front of an opaque grey backdrop (made here, CC0):
 - unlit.glb: colour bars with KHR_materials_unlit;
 - texture_transform.glb: a checker read through KHR_texture_transform (offset, rotation, scale) on TEXCOORD_1;
 - vertex_colors.glb: a card coloured by COLOR_0 alone;
-- normal_map.glb: a flat card with a normal map of raised bumps (tangents made by the reader);
+- normal_map.glb: a flat card with a normal map of raised bumps and its authored TANGENT (+X; the reader makes
+  tangents for files without, and the tests check it makes these);
 - occlusion.glb: a card whose occlusion texture darkens grooves in the ambient light (strength 1);
 - metallic_roughness.glb: a gold card, metallic and smooth on the left, rough dielectric on the right, from
   its metallic-roughness texture;
@@ -124,8 +125,9 @@ class Scene:
         self.doc["materials"].append(fields)
         return len(self.doc["materials"]) - 1
 
-    def quad(self, centre, size, material: int, colours: np.ndarray | None = None) -> None:
-        """A size[0] x size[1] card centred at `centre`, UVs (0, 0) top left, and the same UVs as TEXCOORD_1."""
+    def quad(self, centre, size, material: int, colours: np.ndarray | None = None, tangents: bool = False) -> None:
+        """A size[0] x size[1] card centred at `centre`, UVs (0, 0) top left, and the same UVs as TEXCOORD_1;
+        with `tangents`, its TANGENT: +X, the bitangent (normal x tangent) up the image, +Y."""
         cx, cy, cz = centre
         w, h = size[0] / 2, size[1] / 2
         positions = np.array([[cx - w, cy - h, cz], [cx + w, cy - h, cz], [cx + w, cy + h, cz], [cx - w, cy + h, cz]],
@@ -135,6 +137,8 @@ class Scene:
                       "NORMAL": self.writer.accessor(np.tile(np.float32([0, 0, 1]), (4, 1)), target=ARRAY_BUFFER),
                       "TEXCOORD_0": self.writer.accessor(uv, target=ARRAY_BUFFER),
                       "TEXCOORD_1": self.writer.accessor(uv.copy(), target=ARRAY_BUFFER)}
+        if tangents:
+            attributes["TANGENT"] = self.writer.accessor(np.tile(np.float32([1, 0, 0, 1]), (4, 1)), target=ARRAY_BUFFER)
         if colours is not None:
             attributes["COLOR_0"] = self.writer.accessor(colours.astype(np.float32), target=ARRAY_BUFFER)
         indices = self.writer.accessor(np.array([0, 1, 2, 0, 2, 3], "<u2"), UNSIGNED_SHORT,
@@ -228,7 +232,7 @@ def vertex_colors(scene: Scene) -> None:
 def normal_map(scene: Scene) -> None:
     material = scene.material(pbrMetallicRoughness={"baseColorFactor": [0.8, 0.6, 0.5, 1], **ROUGH},
                               normalTexture={"index": scene.texture(bumps()), "scale": 1.0})
-    scene.quad((0, 0, 0.05), (1.0, 1.0), material)
+    scene.quad((0, 0, 0.05), (1.0, 1.0), material, tangents=True)  # authored, as the validator asks
 
 
 def occlusion(scene: Scene) -> None:

@@ -32,7 +32,6 @@ from build_head import (
     BROW,
     MASKS,
     MATERIALS,
-    NORMAL_DELTA_FLOOR,
     SCALE,
     Obj,
     Part,
@@ -44,6 +43,7 @@ from build_head import (
     fetch_wheel,
     head_parts,
     helper,
+    morph_targets,
     orient_outward,
     quads_to_triangles,
     read_obj,
@@ -66,11 +66,10 @@ NECK_BONES = ("neck01", "neck02", "neck03")
 ARMS_DOWN = 38.0  # degrees the arms are lowered from the base mesh's A pose
 SEED = 20261206  # the strand textures' random numbers
 
-# The bust cut (decimetres): above a parabola across the chest, rising to cut the arms at the shoulders.
-BUST_LOW, BUST_RISE = 4.1, 0.0
-# Material name -> (sRGB base colour, roughness) for the parts a presenter adds to the head's.
-ADDED = {"hair": ((1.0, 1.0, 1.0), 0.62), "brows": ((1.0, 1.0, 1.0), 0.7), "lashes": ((0.04, 0.035, 0.035), 0.6),
-         "top": ((1.0, 1.0, 1.0), 0.85)}
+BUST_CUT = 4.1  # decimetres: the bust keeps what lies above this height (across the chest and upper arms)
+# Roughness of the parts a presenter adds to the head's (their colours come from avatars.toml).
+ROUGHNESS = {"hair": 0.62, "brows": 0.7, "lashes": 0.6, "top": 0.85}
+LASH_COLOUR = (0.04, 0.035, 0.035)  # sRGB
 # Shells over the scalp: the inner one opaque, the outer one alpha-masked (each masked layer costs the
 # software rasteriser about 2 ms a 1080p frame: a third layer put 720p x1.5 under 1.5x real time).
 HAIR_LAYERS = 2
@@ -188,7 +187,7 @@ def _rotate_z(angle: float) -> np.ndarray:
 
 def bust_cut(points: np.ndarray) -> np.ndarray:
     """Positive above the bust cut (decimetres)."""
-    return points[:, 1] - (BUST_LOW + BUST_RISE * points[:, 0] ** 2)
+    return points[:, 1] - BUST_CUT
 
 
 def scalp(positions: np.ndarray, hairline: np.ndarray) -> np.ndarray:
@@ -493,18 +492,18 @@ def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: P
             layer = int(name[4:])
             colour = hair_colour / np.mean(SHADES) if layer else hair_colour  # strands average to the colour
             material = {"pbrMetallicRoughness": {"baseColorFactor": [min(c, 1.0) ** 2.2 for c in colour] + [1.0],
-                                                 "metallicFactor": 0.0, "roughnessFactor": ADDED["hair"][1]}}
+                                                 "metallicFactor": 0.0, "roughnessFactor": ROUGHNESS["hair"]}}
             if layer:
                 material["pbrMetallicRoughness"]["baseColorTexture"] = {"index": 0}
                 material |= {"alphaMode": "MASK", "alphaCutoff": LAYER_CUTOFF[layer - 1]}
         elif name in ("brows", "lashes"):
-            colour = who.hair if name == "brows" else ADDED["lashes"][0]
+            colour = who.hair if name == "brows" else LASH_COLOUR
             material = {"pbrMetallicRoughness": {"baseColorFactor": [c ** 2.2 for c in colour] + [1.0],
                                                  "baseColorTexture": {"index": 1 if name == "brows" else 2},
-                                                 "metallicFactor": 0.0, "roughnessFactor": ADDED[name][1]},
+                                                 "metallicFactor": 0.0, "roughnessFactor": ROUGHNESS[name]},
                         "alphaMode": "MASK", "alphaCutoff": 0.4, "doubleSided": name == "lashes"}  # brows: a shell
         else:
-            srgb, rough = (who.top, ADDED["top"][1]) if name == "top" else colours[name]
+            srgb, rough = (who.top, ROUGHNESS["top"]) if name == "top" else colours[name]
             material = {"pbrMetallicRoughness": {"baseColorFactor": [c ** 2.2 for c in srgb] + [1.0],
                                                  "metallicFactor": 0.0, "roughnessFactor": rough}}
             if name == "top":
@@ -526,12 +525,7 @@ def write_glb(who: Presenter, bust: Part, joints: dict[str, np.ndarray], path: P
                                               UNSIGNED_BYTE, target=ARRAY_BUFFER),
                   "WEIGHTS_0": writer.accessor(np.column_stack([weights, np.zeros(len(order))]).astype(np.float32),
                                                target=ARRAY_BUFFER)}
-    targets = []
-    for deltas in bust.deltas:
-        moved = vertex_normals(bust.positions + deltas, triangles) - normals
-        moved[np.abs(moved).max(axis=1) < NORMAL_DELTA_FLOOR] = 0
-        targets.append({"POSITION": writer.sparse_accessor(deltas.astype(np.float32), bounds=True),
-                        "NORMAL": writer.sparse_accessor(moved.astype(np.float32))})
+    targets = morph_targets(writer, bust, triangles, normals)
     doc["meshes"] = [{"name": who.name, "primitives": [
         {"attributes": attributes, "indices": _indices(writer, tris), "material": k, "targets": targets}
         for k, tris in enumerate(bust.primitives.values())],
