@@ -30,6 +30,8 @@ from .files import (
 )
 from .languages import languages
 from .options import build, check_workers
+from .provenance import Provenance, SigningOptions
+from .provenance import inputs as provenance_inputs
 from .render.camera import camera_presets
 from .render.sheet import SHEET_AA
 from .render.video import VIDEO_FPS, VideoOptions
@@ -37,7 +39,8 @@ from .rig import RigOptions, load_profiles
 
 log = logging.getLogger("meshsync")
 # The flags and arguments that name input files, of any command (an output must not overwrite one).
-INPUT_ARGUMENTS = ("audio", "text", "alignment", "lexicon", "curves", "avatar", "rig", "background")
+INPUT_ARGUMENTS = ("audio", "text", "alignment", "lexicon", "curves", "avatar", "rig", "background", "sign_key",
+                   "sign_cert")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # handled as Ctrl-C (SIGINT) is
 AVATAR_HELP = "a glTF/GLB avatar, or a bundled one's name (`meshsync avatars`; default: the first listed)"
 USAGE_ERROR = 2  # exit status of a command line argparse cannot parse (1: any other error)
@@ -153,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--gop", help="frames between keyframes (default: one second); "
                                       "MP4 segments start on multiples of it")
     _animation_arguments(render)
+    _signing_arguments(render)
     render.set_defaults(run=run_render)
 
     concat = commands.add_parser("concat", help="join MP4 segments from `render --frames` with the audio")
@@ -160,7 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     concat.add_argument("--audio", type=Path, required=True, help="the speech the segments were rendered from")
     concat.add_argument("-o", "--output", type=Path, required=True, help="talk.mp4")
     concat.add_argument("--quiet", action="store_true", help="print errors only")
+    _signing_arguments(concat)
     concat.set_defaults(run=run_concat)
+
+    verify = commands.add_parser("verify", help="read the content credentials of MP4 and PNG files: valid, "
+                                                "tampered or missing")
+    verify.add_argument("files", type=Path, nargs="+", help="MP4 or PNG files")
+    verify.add_argument("--json", action="store_true", help="one JSON object a line, for tools")
+    verify.set_defaults(run=run_verify)
 
     batch = commands.add_parser("batch", help="run many jobs from a CSV or JSON Lines file on Dask: every core "
                                               "here, or a cluster")
@@ -207,6 +218,13 @@ def _animation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articulation", help="how far the mouth moves: 0.5 subtle, 1 natural, 1.5 clear, for "
                                                "e-learning (default "
                                                f"{AnimationOptions.articulation:g}); p/b/m always seal")
+
+
+def _signing_arguments(parser: argparse.ArgumentParser) -> None:
+    """SigningOptions' flags."""
+    parser.add_argument("--sign-key", type=Path, help="sign the content credentials with this PEM private key "
+                                                      "(with --sign-cert; default: this machine's own key)")
+    parser.add_argument("--sign-cert", type=Path, help="the PEM certificate chain of --sign-key, yours first")
 
 
 def _rig_arguments(parser: argparse.ArgumentParser, scope: str) -> None:
@@ -405,13 +423,16 @@ def run_render(args: argparse.Namespace) -> int:
     from .render.video import parse_frames, render_mp4, render_pngs
 
     mp4, video, rig = _render_setup(args)
+    signing = build(SigningOptions, vars(args))
     audio, curves, mode = _render_curves(args, replace(build(AnimationOptions, vars(args)), fps=video.fps))
     frames = parse_frames(args.frames, curves.frames) if args.frames else None
     progress = _progress("render", args.quiet, unit="frame")
+    speech = build(SpeechOptions, vars(args))
+    credentials = Provenance(provenance_inputs(args.audio, speech.text, speech.alignment, rig.avatar.path), signing)
     if mp4:
-        render_mp4(rig, curves, audio, args.output, video, frames, progress)
+        render_mp4(rig, curves, audio, args.output, video, frames, progress, credentials)
     else:
-        render_pngs(rig, curves, args.output, video, frames, progress)
+        render_pngs(rig, curves, args.output, video, frames, progress, credentials)
     if not args.quiet:
         what = f"frames {frames.start}-{frames[-1]} of {curves.frames}" if frames else f"{curves.frames} frames"
         print(f"wrote {args.output}: {what}, {video.width}x{video.height} at {video.fps:g} fps ({mode})")
@@ -462,10 +483,23 @@ def run_concat(args: argparse.Namespace) -> int:
         raise UserError(f"{args.output}: the joined video is an .mp4")
     check_output_folder(args.output)
     _check_outputs(args, args.output)
-    concat_mp4(args.segments, load_audio(args.audio), args.output)
+    signing = build(SigningOptions, vars(args))
+    concat_mp4(args.segments, load_audio(args.audio), args.output,
+               Provenance(provenance_inputs(args.audio), signing))
     if not args.quiet:
         print(f"wrote {args.output}: {len(args.segments)} segments joined, with the audio of {args.audio}")
     return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """One line per file (or a JSON object with --json); exit status 1 unless every file's credentials are
+    valid."""
+    from .provenance import verify
+
+    verdicts = [verify(path) for path in args.files]
+    for verdict in verdicts:
+        print(json.dumps(verdict.as_json()) if args.json else f"{verdict.path}: {verdict.state}: {verdict.detail}")
+    return 0 if all(v.found for v in verdicts) else 1
 
 
 def run_batch(args: argparse.Namespace) -> int:

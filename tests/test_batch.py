@@ -24,6 +24,7 @@ from meshsync.animate import AnimationOptions
 from meshsync.audio import load_audio
 from meshsync.batch import chunk_ranges
 from meshsync.batch.jobs import Job, Rejected, read_jobs
+from meshsync.provenance import verify
 
 SMALL = "320x180"
 
@@ -101,6 +102,8 @@ def test_six_jobs_on_two_workers_with_one_corrupt_audio_then_a_rerun(speech, tmp
     assert np.array_equal(video_frames(out / "long.mp4", 320, 180), video_frames(direct, 320, 180))
     assert np.array_equal(audio_samples(out / "long.mp4"), audio_samples(direct))
     assert len(video_frames(out / "still.mp4", 320, 180)) == frames
+    # Joined from chunks, the batch's video carries its content credentials as a direct render does.
+    assert verify(out / "long.mp4").state == verify(direct).state == "valid"
     # A curve export is byte for byte what `meshsync animate` writes.
     direct_glb = tmp_path / "direct.glb"
     assert meshsync("animate", str(wav), "--alignment", str(grid), "--seed", "7", "-o", str(direct_glb),

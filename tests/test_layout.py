@@ -15,6 +15,7 @@ RANKS = {
     "files": 1, "options": 1,  # small helpers every stage shares
     "phones": 1, "languages": 1,  # phone sets and languages: data that text, align and visemes read
     "audio": 2, "text": 2, "channels": 2, "gltf": 2,
+    "provenance": 2,  # content credentials: what the sinks sign their outputs with, and verify reads
     "features": 3, "avatar": 3,
     "align": 4,
     "visemes": 5,

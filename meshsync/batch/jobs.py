@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..export import FORMATS, ExportOptions
 from ..files import check_input_file, names_something, parse_json
 from ..options import build, file_fields
+from ..provenance import SigningOptions
 from ..render.video import VideoOptions
 from ..rig import RigOptions
 
@@ -25,7 +26,7 @@ VIDEO = "mp4"
 OUTPUTS = (VIDEO,) + tuple(kind for fmt in FORMATS for kind in fmt.kinds)
 # The Job field holding each stage's options value.
 OPTIONS = {"speech": SpeechOptions, "animation": AnimationOptions, "rig": RigOptions, "video": VideoOptions,
-           "export": ExportOptions}
+           "export": ExportOptions, "signing": SigningOptions}
 # A column per options field; `fps` sets the video's and the curves' frame rate alike.
 COLUMNS = ("id", "audio", "outputs") + tuple(dict.fromkeys(f.name for kind in OPTIONS.values() for f in fields(kind)))
 MAX_ID_BYTES = 200  # file systems allow 255 a name; the work folder adds a hash, temporary files a suffix
@@ -46,6 +47,7 @@ class Job:
     rig: RigOptions = RigOptions()
     video: VideoOptions = VideoOptions()
     export: ExportOptions = ExportOptions()
+    signing: SigningOptions = SigningOptions()  # who signs the MP4's content credentials
     files: dict[str, Path] = field(default_factory=dict, compare=False)  # input name -> file, for hashing
 
     @property

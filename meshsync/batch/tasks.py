@@ -18,6 +18,7 @@ from ..animate import AnimationOptions, Curves, animate, resolve_method
 from ..audio import load_audio
 from ..export import Export, find_format
 from ..listen import listen
+from ..provenance import Provenance, inputs
 from ..render.video import concat_mp4, render_segment
 from .jobs import VIDEO, Job
 
@@ -69,6 +70,7 @@ def join_video(job: Job, segments: list[Path], work: Path, out: Path, *chunk_sec
     the seconds spent rendering and joining."""
     start = perf_counter()
     path = work / Path(job.output_name(VIDEO)).name
-    concat_mp4(segments, load_audio(job.audio), path)
+    credentials = Provenance(inputs(job.audio, job.speech.text, job.speech.alignment, job.rig.avatar_path), job.signing)
+    concat_mp4(segments, load_audio(job.audio), path, credentials)
     os.replace(path, out / job.output_name(VIDEO))
     return sum(chunk_seconds), perf_counter() - start

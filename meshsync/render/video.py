@@ -27,6 +27,7 @@ from ..channels import HEAD_ROTATIONS
 from ..errors import UserError
 from ..files import atomic_output, check_input_file, check_output_folder, decode_image
 from ..options import option
+from ..provenance import Provenance
 from ..rig import Rig, jaw_track, joint_moves, morph_weights, solve
 from .camera import DEFAULT_PRESET, check_camera, frame_face
 from .ffmpeg import FramePipe, comment, decoded_frames, run_ffmpeg
@@ -191,10 +192,12 @@ def _render_size(options: VideoOptions) -> tuple[int, int]:
 
 
 def render_mp4(rig: Rig, curves: Curves, audio: Audio, path: Path, options: VideoOptions,
-               frames: range | None = None, progress: Progress | None = None) -> None:
-    """The talking head as an MP4. The whole clip carries the audio; a frame range is a silent segment
-    for `concat_mp4`, and must start on a keyframe. The whole clip is one segment joined with the audio
-    as `concat_mp4` joins several, so both give the same file."""
+               frames: range | None = None, progress: Progress | None = None,
+               provenance: Provenance | None = None) -> None:
+    """The talking head as an MP4, signed with its content credentials. The whole clip carries the audio; a
+    frame range is a silent segment for `concat_mp4`, and must start on a keyframe (segments are not signed:
+    the joined file is). The whole clip is one segment joined with the audio as `concat_mp4` joins several,
+    so both give the same pictures and sound."""
     if frames is not None:
         render_segment(rig, curves, path, options, frames, progress)
         return
@@ -203,6 +206,7 @@ def render_mp4(rig: Rig, curves: Curves, audio: Audio, path: Path, options: Vide
         video = scratch / "video.mp4"
         _encode(rig, curves, range(curves.frames), options, video, path, progress)
         _join([video], audio, tmp, path, scratch)
+        (provenance or Provenance()).sign(tmp, path)
 
 
 def render_segment(rig: Rig, curves: Curves, path: Path, options: VideoOptions, frames: range,
@@ -238,9 +242,10 @@ def _join(videos: list[Path], audio: Audio, out: Path, target: Path, scratch: Pa
 
 
 def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
-                frames: range | None = None, progress: Progress | None = None) -> list[Path]:
-    """Frames as PNG files named by `pattern` % frame number. They are written to a scratch folder beside
-    them and moved into place only when all are done."""
+                frames: range | None = None, progress: Progress | None = None,
+                provenance: Provenance | None = None) -> list[Path]:
+    """Frames as PNG files named by `pattern` % frame number, each signed with its content credentials. They
+    are written to a scratch folder beside them and moved into place only when all are done."""
     check_png_pattern(pattern)
     frames = frames if frames is not None else range(curves.frames)
     folder = pattern.parent
@@ -254,18 +259,22 @@ def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
             for frame in _frames(rig, curves, frames, options, progress):
                 pipe.write(frame)
         for i, target in zip(frames, written):
+            (provenance or Provenance()).sign(scratch / f"{i:09d}.png", target)
+        for i, target in zip(frames, written):
             (scratch / f"{i:09d}.png").replace(target)
     return written
 
 
-def concat_mp4(segments: list[Path], audio: Audio, path: Path) -> None:
-    """Join segments from `render_mp4` into the whole video with the audio, without re-encoding."""
+def concat_mp4(segments: list[Path], audio: Audio, path: Path, provenance: Provenance | None = None) -> None:
+    """Join segments from `render_mp4` into the whole video with the audio, without re-encoding, and sign it
+    with its content credentials."""
     ordered, frames, fps = _check_segments(segments)
     if abs(audio.duration - frames / fps) >= 1 / fps:
         raise UserError(f"the audio lasts {audio.duration:.2f} s but the segments hold {frames / fps:.2f} s of "
                         "frames; give the speech they were rendered from")
     with _scratch(path) as scratch, atomic_output(path) as tmp:
         _join(ordered, audio, tmp, path, scratch)
+        (provenance or Provenance()).sign(tmp, path)
 
 
 @contextmanager

@@ -1,0 +1,266 @@
+"""Content credentials (C2PA): every MP4 and PNG meshsync writes carries a signed manifest that says it is
+synthetic (the `c2pa.created` action, IPTC's `trainedAlgorithmicMedia` source type), what made it (meshsync
+and its version) and the SHA-256 of its inputs (audio, transcript, avatar; no names, no personal data), and
+`verify` reads it back: valid, tampered, or missing.
+
+A signature proves that the file is unchanged since it was signed, not who signed it: without
+`--sign-key`/`--sign-cert`, meshsync signs with a key and certificate it made once on this machine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from . import __version__
+from .errors import UserError
+from .files import check_input_file, names_something
+
+SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+INPUTS_LABEL = "org.meshsync.inputs"  # the inputs' hashes, by role
+MIME_TYPES = {".mp4": "video/mp4", ".png": "image/png"}  # what meshsync signs
+IDENTITY = "c2pa-identity.pem"  # this machine's key and certificate chain, in meshsync's config folder
+SIGNER_NAME = "meshsync on this machine (self-issued: integrity, not identity)"
+
+
+@dataclass(frozen=True)
+class SigningOptions:
+    """Who signs: the user's private key and certificate chain (PEM files), or both None for this machine's."""
+
+    sign_key: Path | None = None
+    sign_cert: Path | None = None
+
+    def __post_init__(self):
+        if (self.sign_key is None) != (self.sign_cert is None):
+            raise UserError("give --sign-key and --sign-cert together (a PEM private key and its certificate "
+                            "chain), or neither to sign with this machine's key")
+        for path, what in ((self.sign_key, "--sign-key"), (self.sign_cert, "--sign-cert")):
+            if path is not None:
+                check_input_file(path, what)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a signed output declares: its inputs by role (audio, transcript, avatar), and who signs."""
+
+    inputs: Mapping[str, Path | bytes] = field(default_factory=dict)  # see `inputs`
+    signing: SigningOptions = field(default_factory=SigningOptions)
+
+    def sign(self, file: Path, target: Path) -> None:
+        """Embed a signed manifest in `file` (written in place), the content `target` will be."""
+        import c2pa
+
+        mime = MIME_TYPES[target.suffix.lower()]
+        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".signing-", suffix=target.suffix,
+                                         delete=False) as out:
+            signed = Path(out.name)
+        try:
+            with c2pa.Builder(self.manifest(target), _context()) as builder, file.open("rb") as source, \
+                    signed.open("w+b") as dest:
+                builder.sign(_signer(self.signing), mime, source, dest)
+            os.replace(signed, file)
+        except c2pa.C2paError as exc:
+            raise UserError(f"{target}: could not sign its content credentials: {exc}") from exc
+        finally:
+            signed.unlink(missing_ok=True)
+
+    def manifest(self, target: Path) -> dict:
+        hashes = {role: {"sha256": file_sha256(value) if isinstance(value, Path) else hashlib.sha256(value).hexdigest()}
+                  for role, value in sorted(self.inputs.items())}
+        return {
+            "claim_generator_info": [{"name": "meshsync", "version": __version__}],
+            "title": target.name,
+            "assertions": [
+                {"label": "c2pa.actions.v2", "data": {"actions": [{
+                    "action": "c2pa.created", "digitalSourceType": SOURCE_TYPE,
+                    "softwareAgent": {"name": "meshsync", "version": __version__}}]}},
+                {"label": INPUTS_LABEL, "data": hashes},
+            ],
+        }
+
+
+def inputs(audio: Path, text: str | None = None, alignment: Path | None = None,
+           avatar: Path | None = None) -> dict[str, Path | bytes]:
+    """The inputs a manifest hashes, by role; a transcript given as words is hashed as its UTF-8 text."""
+    found: dict[str, Path | bytes] = {"audio": Path(audio)}
+    if text is not None:
+        found["transcript"] = Path(text) if names_something(text) else text.encode()
+    if alignment is not None:
+        found["alignment"] = Path(alignment)
+    if avatar is not None:
+        found["avatar"] = Path(avatar)
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `verify` found in a file."""
+
+    path: Path
+    state: str  # "valid", "tampered" or "missing"
+    detail: str  # one line for people
+    generator: str | None = None  # e.g. "meshsync 0.1.0"
+    synthetic: bool = False  # the manifest declares a trained-algorithm source
+    issues: tuple[str, ...] = ()  # C2PA validation codes other than an untrusted signer
+
+    @property
+    def found(self) -> bool:
+        return self.state == "valid"
+
+    def as_json(self) -> dict:
+        return {"file": str(self.path), "state": self.state, "detail": self.detail, "generator": self.generator,
+                "synthetic": self.synthetic, "issues": list(self.issues)}
+
+
+def verify(path: Path) -> Verdict:
+    """The content credentials of an MP4 or PNG: valid (and what they declare), tampered, or missing."""
+    import c2pa
+
+    check_input_file(path, "file to verify")
+    mime = MIME_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise UserError(f"{path}: meshsync verifies {', '.join(MIME_TYPES)} files")
+    try:
+        with path.open("rb") as f, c2pa.Reader(mime, f) as reader:
+            store = json.loads(reader.json())
+    except c2pa.C2paError as exc:
+        if "ManifestNotFound" in type(exc).__name__ or "not found" in str(exc).lower():
+            return Verdict(path, "missing", "no content credentials")
+        return Verdict(path, "tampered", f"content credentials unreadable: {str(exc).splitlines()[0]}")
+    manifest = store["manifests"][store["active_manifest"]]
+    generator = ", ".join(f"{g.get('name')} {g.get('version', '')}".strip()
+                          for g in manifest.get("claim_generator_info", []))
+    actions = [a for assertion in manifest.get("assertions", []) if assertion["label"].startswith("c2pa.actions")
+               for a in assertion["data"].get("actions", [])]
+    synthetic = any(a.get("digitalSourceType") == SOURCE_TYPE for a in actions)
+    issues = tuple(s["code"] for s in store.get("validation_status", []) if s["code"] != "signingCredential.untrusted")
+    if store.get("validation_state") == "Invalid" or issues:
+        return Verdict(path, "tampered", f"changed since it was signed ({', '.join(issues)})", generator, synthetic,
+                       issues)
+    what = "synthetic (trainedAlgorithmicMedia)" if synthetic else "no synthetic-media declaration"
+    signer = manifest.get("signature_info", {}).get("common_name", "an unnamed signer")
+    trusted = "" if "signingCredential.untrusted" in {s["code"] for s in store.get("validation_status", [])} \
+        else ", a trusted signer"
+    return Verdict(path, "valid", f"{what}, made by {generator}, signed by {signer}{trusted}", generator, synthetic)
+
+
+# -- signing keys -----------------------------------------------------------------------------
+
+
+@cache
+def _context():
+    """The C2PA context meshsync signs in: no thumbnails (a frame's own picture, 25 KB and 40 ms per PNG)."""
+    import c2pa
+
+    return c2pa.Context(c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
+
+
+@cache
+def _signer(options: SigningOptions):
+    import c2pa
+
+    if options.sign_key is None:
+        key, chain = _machine_identity()
+    else:
+        key, chain = options.sign_key.read_bytes(), options.sign_cert.read_bytes()
+    try:
+        return c2pa.Signer.from_info(c2pa.C2paSignerInfo(_algorithm(key), chain, key, None))
+    except (c2pa.C2paError, ValueError) as exc:
+        raise UserError(f"--sign-key/--sign-cert: cannot sign with them ({str(exc).splitlines()[0]}); give a PEM "
+                        "private key (EC P-256/P-384, Ed25519 or RSA) and its certificate chain") from exc
+
+
+def _algorithm(key_pem: bytes) -> bytes:
+    """The C2PA signing algorithm for a PEM private key."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise UserError("--sign-key: not an unencrypted PEM private key") from exc
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return {256: b"es256", 384: b"es384", 521: b"es512"}[key.curve.key_size]
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return b"ed25519"
+    if isinstance(key, rsa.RSAPrivateKey):
+        return b"ps256"
+    raise UserError("--sign-key: use an EC (P-256, P-384), Ed25519 or RSA private key")
+
+
+def config_dir() -> Path:
+    """meshsync's folder for this machine's settings ($XDG_CONFIG_HOME/meshsync, or ~/.config/meshsync)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "meshsync"
+
+
+def _machine_identity() -> tuple[bytes, bytes]:
+    """This machine's signing key and certificate chain, made on first use. Key and chain live in one file,
+    written by rename, so parallel workers never pair one's key with another's certificate."""
+    path = config_dir() / IDENTITY
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".identity-", delete=False) as tmp:
+            tmp.write(_new_identity())
+        os.chmod(tmp.name, 0o600)
+        os.replace(tmp.name, path)
+    text = path.read_bytes()
+    marker = b"-----BEGIN CERTIFICATE-----"
+    cut = text.index(marker)
+    return text[:cut], text[cut:]
+
+
+def _new_identity() -> bytes:
+    """A P-256 key and a certificate for it, issued by a local CA made with it (C2PA does not accept a
+    self-signed end certificate): key PEM, then the chain, end certificate first."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "meshsync (self-issued)")])
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+                           "encipher_only", "decipher_only"), False)
+    ca = (x509.CertificateBuilder().subject_name(name("meshsync local CA")).issuer_name(name("meshsync local CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
+                         critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    end = (x509.CertificateBuilder().subject_name(name(SIGNER_NAME)).issuer_name(ca.subject)
+           .public_key(key.public_key()).serial_number(x509.random_serial_number())
+           .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+           .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+           .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
+                          critical=True)
+           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+           .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+           .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    return (key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            + end.public_bytes(pem) + ca.public_bytes(pem))

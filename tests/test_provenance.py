@@ -1,0 +1,184 @@
+"""Content credentials (meshsync.provenance): every MP4 and PNG meshsync renders carries a signed C2PA
+manifest that declares it synthetic and hashes its inputs; `meshsync verify` finds it, and finds a changed
+frame, a changed audio sample or a changed pixel; a file meshsync did not sign has none."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import assert_one_line_error, meshsync, meshsync_here
+from PIL import Image
+
+from meshsync.animate.curves import frame_count
+from meshsync.audio import load_audio
+from meshsync.files import default_avatar_path
+from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, file_sha256, verify
+from meshsync.render.ffmpeg import ffmpeg_exe
+
+SIZE = ["--size", "160x96", "--aa", "1"]
+
+
+@pytest.fixture(autouse=True)
+def machine_config(tmp_path_factory, monkeypatch):
+    """This machine's signing identity lives in a config folder of the test's own."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config"))
+
+
+@pytest.fixture(scope="module")
+def clip(speech):
+    wav, grid, _ = speech
+    return wav, grid
+
+
+def render(clip, out: Path, *extra: str) -> Path:
+    wav, grid = clip
+    result = meshsync_here("render", wav, "--alignment", grid, *SIZE, "-o", out, "--quiet", *extra)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def manifest(path: Path) -> dict:
+    import c2pa
+
+    with path.open("rb") as f, c2pa.Reader("video/mp4" if path.suffix == ".mp4" else "image/png", f) as reader:
+        store = json.loads(reader.json())
+    return store["manifests"][store["active_manifest"]]
+
+
+def test_a_rendered_mp4_says_it_is_synthetic_and_what_made_it(clip, tmp_path):
+    video = render(clip, tmp_path / "talk.mp4")
+    verdict = verify(video)
+    assert verdict.state == "valid" and verdict.synthetic and verdict.generator.startswith("meshsync ")
+    found = manifest(video)
+    actions = next(a for a in found["assertions"] if a["label"] == "c2pa.actions.v2")["data"]["actions"]
+    assert actions[0]["action"] == "c2pa.created" and actions[0]["digitalSourceType"] == SOURCE_TYPE
+    hashes = next(a for a in found["assertions"] if a["label"] == INPUTS_LABEL)["data"]
+    wav, grid = clip
+    assert hashes == {"audio": {"sha256": file_sha256(wav)}, "alignment": {"sha256": file_sha256(grid)},
+                      "avatar": {"sha256": file_sha256(default_avatar_path())}}
+    assert str(tmp_path) not in json.dumps(found)  # no paths or names of the user's files
+
+
+def test_verify_prints_a_line_per_file_and_fails_when_one_has_none(clip, tmp_path):
+    video = render(clip, tmp_path / "talk.mp4")
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (32, 32), "white").save(plain)
+    result = meshsync("verify", str(video), str(plain))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{video}: valid: synthetic") and lines[1] == f"{plain}: missing: no content credentials"
+    good = meshsync("verify", "--json", str(video))
+    assert good.returncode == 0 and json.loads(good.stdout)["state"] == "valid"
+    assert_one_line_error(meshsync_here("verify", tmp_path / "nothing.mp4"), "nothing.mp4")
+
+
+def _first_payload(video: Path, stream: str, fmt: str, skip: int) -> bytes:
+    """64 bytes of the first sizeable packet of a stream, as the MP4 stores them."""
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-map", f"0:{stream}", "-c", "copy",
+                          "-f", fmt, "-"], capture_output=True, check=True).stdout
+    return raw[skip:skip + 64]
+
+
+@pytest.mark.parametrize("stream, fmt, skip", [("v", "h264", 400), ("a", "adts", 7 + 40)])
+def test_a_changed_frame_or_audio_sample_reads_as_tampered(clip, tmp_path, stream, fmt, skip):
+    video = render(clip, tmp_path / "talk.mp4")
+    data = bytearray(video.read_bytes())
+    payload = _first_payload(video, stream, fmt, skip)
+    at = data.find(payload)
+    assert at > 0 and data.find(payload, at + 1) < 0  # found once: the stream's own bytes in the file
+    data[at + 10] ^= 0x01
+    video.write_bytes(bytes(data))
+    verdict = verify(video)
+    assert verdict.state == "tampered" and verdict.issues, verdict
+
+
+def _flip_idat_byte(png: Path) -> None:
+    """Change one byte of a PNG's image data, keeping the chunk's CRC right (a changed pixel)."""
+    data = bytearray(png.read_bytes())
+    at = data.find(b"IDAT")
+    length = struct.unpack(">I", data[at - 4:at])[0]
+    data[at + 4 + length // 2] ^= 0x01
+    data[at + 4 + length:at + 8 + length] = struct.pack(">I", zlib.crc32(data[at:at + 4 + length]))
+    png.write_bytes(bytes(data))
+
+
+def test_png_frames_are_signed_and_a_changed_pixel_reads_as_tampered(clip, tmp_path):
+    render(clip, tmp_path / "f_%03d.png", "--frames", "10-11")
+    frames = sorted(tmp_path.glob("f_*.png"))
+    assert [verify(f).state for f in frames] == ["valid", "valid"]
+    assert np.asarray(Image.open(frames[0])).shape[:2] == (96, 160)  # still an ordinary PNG
+    _flip_idat_byte(frames[0])
+    assert verify(frames[0]).state == "tampered"
+
+
+def test_segments_are_unsigned_and_the_joined_video_is_signed(clip, tmp_path):
+    wav = clip[0]
+    frames = frame_count(load_audio(wav).duration, 30.0)
+    first = render(clip, tmp_path / "a.mp4", "--frames", "0-29")
+    second = render(clip, tmp_path / "b.mp4", "--frames", f"30-{frames - 1}")
+    assert verify(first).state == verify(second).state == "missing"
+    joined = tmp_path / "joined.mp4"
+    result = meshsync_here("concat", first, second, "--audio", wav, "-o", joined, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert verify(joined).state == "valid"
+
+
+def _identity(folder: Path, name: str) -> tuple[Path, Path]:
+    """A user's P-256 key and certificate chain, issued by their own CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} CA")])
+    usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+                           "encipher_only", "decipher_only"), False)
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage), True)
+          .sign(ca_key, hashes.SHA256()))
+    end = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+           .issuer_name(ca_name).public_key(key.public_key()).serial_number(2).not_valid_before(now)
+           .not_valid_after(now + datetime.timedelta(days=30))
+           .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+           .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), True)
+           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+           .sign(ca_key, hashes.SHA256()))
+    key_file, chain_file = folder / "key.pem", folder / "chain.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    chain_file.write_bytes(end.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
+    return key_file, chain_file
+
+
+def test_the_users_key_signs_when_given(clip, tmp_path):
+    key, chain = _identity(tmp_path, "Example Studio")
+    video = render(clip, tmp_path / "talk.mp4", "--sign-key", str(key), "--sign-cert", str(chain))
+    verdict = verify(video)
+    assert verdict.state == "valid" and "signed by Example Studio" in verdict.detail
+    assert_one_line_error(meshsync_here("render", clip[0], "--alignment", clip[1], "-o", tmp_path / "x.mp4",
+                                        "--sign-key", key), "--sign-cert")
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_renders_differ_only_in_their_credentials(clip, tmp_path):
+    """The pictures and sound are the same bytes each time; the signed manifest (its time and id) is not."""
+    first, second = render(clip, tmp_path / "a.mp4"), render(clip, tmp_path / "b.mp4")
+
+    def streams(path: Path) -> bytes:
+        return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0", "-c", "copy", "-f",
+                               "nut", "-fflags", "+bitexact", "-"], capture_output=True, check=True).stdout
+
+    assert streams(first) == streams(second)
+    assert first.read_bytes() != second.read_bytes()
