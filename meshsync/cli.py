@@ -34,7 +34,7 @@ from .provenance import Provenance, SigningOptions
 from .provenance import inputs as provenance_inputs
 from .render.camera import camera_presets
 from .render.sheet import SHEET_AA
-from .render.video import VIDEO_FPS, VideoOptions
+from .render.video import LABEL_CORNERS, VIDEO_FPS, VideoOptions
 from .rig import RigOptions, load_profiles
 
 log = logging.getLogger("meshsync")
@@ -155,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                                          "for `meshsync concat`, or those PNGs")
     render.add_argument("--gop", help="frames between keyframes (default: one second); "
                                       "MP4 segments start on multiples of it")
+    render.add_argument("--label", help='a visible label on every frame, e.g. "AI-generated" (default: none)')
+    render.add_argument("--label-corner", help=f"where the label goes: {', '.join(LABEL_CORNERS)} "
+                                               f"(default {VideoOptions.label_corner})")
+    render.add_argument("--label-size", help="the label's text height, a share of the frame's height "
+                                             f"(default {VideoOptions.label_size:g})")
     _animation_arguments(render)
     _signing_arguments(render)
     render.set_defaults(run=run_render)
@@ -167,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     _signing_arguments(concat)
     concat.set_defaults(run=run_concat)
 
-    verify = commands.add_parser("verify", help="read the content credentials of MP4 and PNG files: valid, "
-                                                "tampered or missing")
-    verify.add_argument("files", type=Path, nargs="+", help="MP4 or PNG files")
+    verify = commands.add_parser("verify", help="read the content credentials of MP4 and PNG files (valid, "
+                                                "tampered or missing) and glTF exports' statements")
+    verify.add_argument("files", type=Path, nargs="+", help="MP4, PNG, GLB, glTF or VRMA files")
     verify.add_argument("--json", action="store_true", help="one JSON object a line, for tools")
     verify.set_defaults(run=run_verify)
 

@@ -26,6 +26,7 @@ from .files import check_input_file, names_something
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 INPUTS_LABEL = "org.meshsync.inputs"  # the inputs' hashes, by role
 MIME_TYPES = {".mp4": "video/mp4", ".png": "image/png"}  # what meshsync signs
+GLTF_SUFFIXES = (".glb", ".gltf", ".vrma")  # C2PA has no binding for glTF: these state it in their metadata
 IDENTITY = "c2pa-identity.pem"  # this machine's key and certificate chain, in meshsync's config folder
 SIGNER_NAME = "meshsync on this machine (self-issued: integrity, not identity)"
 
@@ -86,6 +87,35 @@ class Provenance:
         }
 
 
+# -- statements in the exports' own metadata -----------------------------------------------------
+
+STATEMENT_KEY = "meshsync.provenance"  # where JSON-like metadata (glTF extras, curves JSON) holds `statement()`
+XMP = "KHR_xmp_json_ld"
+
+
+def statement() -> dict:
+    """What every export states where its format has metadata: synthetic, and what made it."""
+    return {"synthetic": True, "digitalSourceType": SOURCE_TYPE, "generator": f"meshsync {__version__}"}
+
+
+def mark_gltf(doc: dict, animation: dict | None = None, whole: bool = False) -> None:
+    """State in a glTF document that its animation is synthetic: `statement()` in asset.extras, and an XMP
+    packet (KHR_xmp_json_ld, with IPTC's digital source type) on the animation, and on the asset too when
+    meshsync made the `whole` file (an avatar's asset keeps its authors' packet)."""
+    asset = doc.setdefault("asset", {})
+    asset["extras"] = {**(asset.get("extras") or {}), STATEMENT_KEY: statement()}
+    packets = doc.setdefault("extensions", {}).setdefault(XMP, {}).setdefault("packets", [])
+    packets.append({"@context": {"Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/",
+                                 "xmp": "http://ns.adobe.com/xap/1.0/"},
+                    "Iptc4xmpExt:DigitalSourceType": SOURCE_TYPE, "xmp:CreatorTool": f"meshsync {__version__}"})
+    reference = {"packet": len(packets) - 1}
+    for item in ([animation] if animation is not None else []) + ([asset] if whole else []):
+        item.setdefault("extensions", {})[XMP] = reference
+    used = doc.setdefault("extensionsUsed", [])
+    if XMP not in used:
+        used.append(XMP)
+
+
 def inputs(audio: Path, text: str | None = None, alignment: Path | None = None,
            avatar: Path | None = None) -> dict[str, Path | bytes]:
     """The inputs a manifest hashes, by role; a transcript given as words is hashed as its UTF-8 text."""
@@ -115,7 +145,7 @@ class Verdict:
     """What `verify` found in a file."""
 
     path: Path
-    state: str  # "valid", "tampered" or "missing"
+    state: str  # "valid", "tampered" or "missing"; "declared" for a glTF file's unsigned statement
     detail: str  # one line for people
     generator: str | None = None  # e.g. "meshsync 0.1.0"
     synthetic: bool = False  # the manifest declares a trained-algorithm source
@@ -123,7 +153,7 @@ class Verdict:
 
     @property
     def found(self) -> bool:
-        return self.state == "valid"
+        return self.state in ("valid", "declared")
 
     def as_json(self) -> dict:
         return {"file": str(self.path), "state": self.state, "detail": self.detail, "generator": self.generator,
@@ -135,9 +165,11 @@ def verify(path: Path) -> Verdict:
     import c2pa
 
     check_input_file(path, "file to verify")
+    if path.suffix.lower() in GLTF_SUFFIXES:
+        return _declared(path)
     mime = MIME_TYPES.get(path.suffix.lower())
     if mime is None:
-        raise UserError(f"{path}: meshsync verifies {', '.join(MIME_TYPES)} files")
+        raise UserError(f"{path}: meshsync verifies {', '.join((*MIME_TYPES, *GLTF_SUFFIXES))} files")
     try:
         with path.open("rb") as f, c2pa.Reader(mime, f) as reader:
             store = json.loads(reader.json())
@@ -160,6 +192,21 @@ def verify(path: Path) -> Verdict:
     trusted = "" if "signingCredential.untrusted" in {s["code"] for s in store.get("validation_status", [])} \
         else ", a trusted signer"
     return Verdict(path, "valid", f"{what}, made by {generator}, signed by {signer}{trusted}", generator, synthetic)
+
+
+def _declared(path: Path) -> Verdict:
+    """A glTF file's statement (asset.extras): not signed, as C2PA defines no binding for glTF yet."""
+    from .gltf import Document, reading
+
+    with reading(path):
+        extras = Document(path).json.get("asset", {}).get("extras") or {}
+    found = extras.get(STATEMENT_KEY) if isinstance(extras, dict) else None
+    if not isinstance(found, dict):
+        return Verdict(path, "missing", "no statement of synthetic content")
+    synthetic = found.get("synthetic") is True and found.get("digitalSourceType") == SOURCE_TYPE
+    return Verdict(path, "declared", f"{'synthetic' if synthetic else 'no synthetic-media declaration'}, made by "
+                   f"{found.get('generator')} (a statement in asset.extras, unsigned: C2PA has no glTF binding)",
+                   found.get("generator"), synthetic)
 
 
 # -- signing keys -----------------------------------------------------------------------------

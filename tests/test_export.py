@@ -18,6 +18,7 @@ from meshsync.channels import channel_names
 from meshsync.export.keyframes import reduce_keys
 from meshsync.export.livelink import columns, timecode
 from meshsync.gltf import FLOAT, UNSIGNED_BYTE
+from meshsync.provenance import STATEMENT_KEY
 from meshsync.rig import choose_profile, morph_weights, solve
 
 BOUND = 0.005
@@ -63,7 +64,7 @@ def test_vrm_animation_validates_and_holds_the_expressions(speech, curves, tmp_p
     assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"][:5]
     doc, _ = glb_parts(out)
     extension = doc["extensions"]["VRMC_vrm_animation"]
-    assert doc["extensionsUsed"] == ["VRMC_vrm_animation"] and extension["specVersion"] == "1.0"
+    assert doc["extensionsUsed"] == ["VRMC_vrm_animation", "KHR_xmp_json_ld"] and extension["specVersion"] == "1.0"
     assert set(extension["expressions"]["preset"]) == {"aa", "ih", "ou", "ee", "oh", "blinkLeft", "blinkRight"}
     assert {"hips", "spine", "head", "leftFoot", "rightHand"} <= set(extension["humanoid"]["humanBones"])
     assert {c["target"]["path"] for c in doc["animations"][0]["channels"]} == {"translation", "rotation"}
@@ -152,7 +153,9 @@ def test_rhubarb_cues_close_on_bilabials(speech, curves, tmp_path):
     data = json.loads(js.read_text())
     cues = data["mouthCues"]
     assert [c["value"] for c in cues] == shapes[:-1] and cues[0]["start"] == 0
-    assert list(data["metadata"]) == ["soundFile", "duration"] and data["metadata"]["soundFile"] == str(wav)
+    # Rhubarb's own metadata, then meshsync's namespaced statement (meshsync.provenance), which importers skip
+    assert list(data["metadata"]) == ["soundFile", "duration", STATEMENT_KEY]
+    assert data["metadata"]["soundFile"] == str(wav)
 
 
 def test_usd_holds_the_blend_shape_weights(speech, curves, tmp_path):

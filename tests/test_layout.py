@@ -15,8 +15,8 @@ RANKS = {
     "files": 1, "options": 1,  # small helpers every stage shares
     "phones": 1, "languages": 1,  # phone sets and languages: data that text, align and visemes read
     "audio": 2, "text": 2, "channels": 2, "gltf": 2,
-    "provenance": 2,  # content credentials: what the sinks sign their outputs with, and verify reads
     "features": 3, "avatar": 3,
+    "provenance": 3,  # content credentials: what the sinks sign their outputs with (it reads glTF), and verify
     "align": 4,
     "visemes": 5,
     "network": 6, "listen": 6,  # audio-only: the network, and the phones heard (by the viseme table's classes)

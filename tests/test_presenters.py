@@ -130,3 +130,9 @@ def test_blender_imports_the_presenters(tmp_path):
         assert found["meshes"] == [avatar.name] and set(found["bones"]) == {"chest", "neck", "head"}, found
         assert set(arkit_names()) <= set(found["keys"])
         assert {"hair0", "brows", "lashes", "top", "skin"} <= set(found["materials"])
+
+
+def test_frames_stay_opaque_where_masks_keep_strands(presenter):
+    """glTF's MASK keeps a fragment fully opaque: PNG frames must not turn the hair's strands see-through."""
+    with Renderer(presenter, 160, 160, camera=frame_face(presenter, 1.0, "face")) as renderer:
+        assert renderer.render_rgba({})[..., 3].min() == 255

@@ -18,8 +18,9 @@ from PIL import Image
 
 from meshsync.animate.curves import frame_count
 from meshsync.audio import load_audio
-from meshsync.files import default_avatar_path
-from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, file_sha256, verify
+from meshsync.files import bundled_avatars, default_avatar_path
+from meshsync.gltf import parse_glb
+from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, STATEMENT_KEY, file_sha256, statement, verify
 from meshsync.render.ffmpeg import ffmpeg_exe
 
 SIZE = ["--size", "160x96", "--aa", "1"]
@@ -182,3 +183,45 @@ def test_renders_differ_only_in_their_credentials(clip, tmp_path):
 
     assert streams(first) == streams(second)
     assert first.read_bytes() != second.read_bytes()
+
+
+def test_every_export_states_it_is_synthetic_where_its_format_has_metadata(clip, tmp_path):
+    wav, grid = clip
+    written = {}
+    for name in ("talk.glb", "talk.gltf", "talk.vrma", "curves.json", "cues.rhubarb.json", "talk.usda", "talk.csv"):
+        written[name] = tmp_path / name
+        result = meshsync_here("animate", wav, "--alignment", grid, "-o", written[name], "--quiet")
+        assert result.returncode == 0, result.stderr
+    expected = statement()
+    assert expected["synthetic"] and expected["digitalSourceType"] == SOURCE_TYPE
+    for name in ("talk.glb", "talk.gltf", "talk.vrma"):
+        path = written[name]
+        doc, _ = parse_glb(path.read_bytes(), path) if name != "talk.gltf" else (json.loads(path.read_text()), None)
+        assert doc["asset"]["extras"][STATEMENT_KEY] == expected, name
+        packets = doc["extensions"]["KHR_xmp_json_ld"]["packets"]
+        animation = next(a for a in doc["animations"] if "extensions" in a)
+        packet = packets[animation["extensions"]["KHR_xmp_json_ld"]["packet"]]
+        assert packet["Iptc4xmpExt:DigitalSourceType"] == SOURCE_TYPE and "KHR_xmp_json_ld" in doc["extensionsUsed"]
+    assert "KHR_xmp_json_ld" not in json.loads(written["talk.gltf"].read_text())["asset"].get("extensions", {})
+    assert [verify(written[name]).state for name in ("talk.glb", "talk.gltf", "talk.vrma")] == ["declared"] * 3
+    assert verify(written["talk.glb"]).synthetic
+    assert verify(bundled_avatars()["head"].path).state == "missing"  # an avatar meshsync did not animate
+    assert json.loads(written["curves.json"].read_text())[STATEMENT_KEY] == expected
+    assert json.loads(written["cues.rhubarb.json"].read_text())["metadata"][STATEMENT_KEY] == expected
+    from pxr import Sdf
+
+    assert dict(Sdf.Layer.FindOrOpen(str(written["talk.usda"])).customLayerData[STATEMENT_KEY]) == expected
+    # Live Link Face's CSV, as Unreal imports it, has no place for a statement: it stays the app's layout.
+    assert written["talk.csv"].read_text().splitlines()[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft,")
+
+
+def test_a_visible_label_sits_in_its_corner_and_nowhere_else(clip, tmp_path):
+    plain = np.asarray(Image.open(render(clip, tmp_path / "p_%03d.png", "--frames", "5-5").parent / "p_005.png"))
+    render(clip, tmp_path / "l_%03d.png", "--frames", "5-5", "--label", "AI-generated", "--label-corner", "top-left")
+    labelled = np.asarray(Image.open(tmp_path / "l_005.png"))
+    changed = np.abs(labelled.astype(int) - plain).sum(axis=2) > 0
+    rows, cols = np.nonzero(changed)
+    assert changed.sum() > 100  # the text and its box
+    assert rows.max() < 96 // 3 and cols.max() < 160 * 2 // 3  # in the top-left corner, nowhere else
+    assert_one_line_error(meshsync_here("render", clip[0], "--alignment", clip[1], "-o", tmp_path / "x.mp4",
+                                        "--label-corner", "middle"), "--label-corner middle")

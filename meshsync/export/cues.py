@@ -18,6 +18,7 @@ import numpy as np
 from ..animate import Curves
 from ..channels import arkit_names, mouth_mask
 from ..files import atomic_output
+from ..provenance import STATEMENT_KEY, statement
 from ..visemes import Table, load_table, resolve_pose
 from .base import Export, Format
 
@@ -69,7 +70,8 @@ def write_cues(curves: Curves, path: Path, sound_file: str | None = None) -> lis
     cues = mouth_cues(curves)
     if path.name.lower().endswith(".json"):
         metadata = {"soundFile": sound_file} if sound_file is not None else {}
-        data = {"metadata": {**metadata, "duration": round(curves.frames / curves.fps, 3)},
+        data = {"metadata": {**metadata, "duration": round(curves.frames / curves.fps, 3),
+                             STATEMENT_KEY: statement()},
                 "mouthCues": [{"start": round(c.start, 3), "end": round(c.end, 3), "value": c.shape} for c in cues]}
         text = json.dumps(data, indent=2) + "\n"
     else:

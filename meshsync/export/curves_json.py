@@ -12,6 +12,7 @@ from ..animate import FPS_RANGE, Curves
 from ..channels import channel_limits, channel_names
 from ..errors import UserError
 from ..files import atomic_output, check_input_file, parse_json
+from ..provenance import STATEMENT_KEY, statement
 from .base import Export, Format
 
 SCHEMA = "meshsync.curves/1"
@@ -28,6 +29,7 @@ def write_curves_json(curves: Curves, path: Path, alignment: Alignment | None, m
         "names": list(curves.names),
         "values": np.round(curves.values.astype(np.float64), 6).tolist(),
         "alignment": to_dict(alignment) if alignment is not None else None,
+        STATEMENT_KEY: statement(),
     }
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -18,6 +18,7 @@ from ..avatar import Avatar
 from ..errors import UserError
 from ..files import atomic_output
 from ..gltf import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, Document, merged, reading
+from ..provenance import mark_gltf
 from ..rig import JawTrack, jaw_track, morph_weights, solve
 from .base import Export, Format
 from .keyframes import DEFAULT_TOLERANCE, check_tolerance, reduce_keys
@@ -78,6 +79,7 @@ def write_gltf(avatar: Avatar, morphs: dict[int, np.ndarray], fps: float, path: 
         full += 4 * len(jaw.rotations) * 5
     doc = writer.doc
     doc["animations"] = [a for a in doc.get("animations", []) if a.get("name") != ANIMATION_NAME] + [animation]
+    mark_gltf(doc, animation)
     data = writer.file_bytes(path.suffix)
     with atomic_output(path) as tmp:
         tmp.write_bytes(data)

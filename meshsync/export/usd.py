@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..files import atomic_output
+from ..provenance import STATEMENT_KEY, statement
 from ..rig import RigCurves, solve
 from .base import Export, Format
 
@@ -28,6 +29,7 @@ def write_usd(rig: RigCurves, path: Path) -> None:
         UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
         root = UsdSkel.Root.Define(stage, "/Root")
         stage.SetDefaultPrim(root.GetPrim())
+        layer.customLayerData = {STATEMENT_KEY: statement()}  # what made it, in the layer's own metadata
         animation = UsdSkel.Animation.Define(stage, "/Root/Animation")
         animation.CreateBlendShapesAttr(Vt.TokenArray(list(rig.names)))
         weights = animation.CreateBlendShapeWeightsAttr()

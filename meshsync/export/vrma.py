@@ -21,6 +21,7 @@ from ..animate import Curves
 from ..channels import HEAD_ROTATIONS
 from ..files import atomic_output
 from ..gltf import FLOAT, Writer
+from ..provenance import mark_gltf
 from ..rig import find_profile, solve
 from .base import Export, Format
 from .keyframes import reduce_keys
@@ -103,6 +104,7 @@ def write_vrma(curves: Curves, path: Path, tolerance: float) -> int:
             "humanoid": {"humanBones": {name: {"node": node} for name, node in bones.items()}},
             "expressions": {"preset": {name: {"node": node} for name, node in expressions.items()}},
             "lookAt": {"node": look_at}}}}
+    mark_gltf(writer.doc, animation, whole=True)
     data = writer.file_bytes(".glb")
     with atomic_output(path) as tmp:
         tmp.write_bytes(data)

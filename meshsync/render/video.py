@@ -41,6 +41,8 @@ X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", 
 AAC = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
 SEGMENT_TAG = re.compile(r"meshsync segment (\d+)-(\d+) of (\d+) frames at ([\d.]+) fps, gop (\d+)")
 PNG_PATTERN = re.compile(r"[^%]*%0?\d*d[^%]*")  # one printf-style frame number, no other %
+LABEL_CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
+MAX_LABEL = 80  # characters of a visible label
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -89,6 +91,9 @@ class VideoOptions:
     camera: str = DEFAULT_PRESET
     background: str | None = option(None, or_file="")  # a colour, or an image file; None: DEFAULT_BACKGROUND
     gop: int | None = None  # frames between keyframes; default one second
+    label: str | None = None  # a visible label drawn on every frame, e.g. "AI-generated"; None: none
+    label_corner: str = LABEL_CORNERS[0]
+    label_size: float = 0.04  # the label's text height, a share of the frame's height
 
     def __post_init__(self):
         check_size(*self.size)
@@ -103,6 +108,13 @@ class VideoOptions:
             raise UserError(f"--gop {self.gop}: give the frames between keyframes, from 1 to {MAX_GOP}")
         check_camera(self.camera)
         parse_background(self.background)
+        if self.label is not None and not 0 < len(self.label.strip()) <= MAX_LABEL:
+            raise UserError(f"--label: give a short text (1 to {MAX_LABEL} characters), e.g. AI-generated")
+        if self.label_corner not in LABEL_CORNERS:
+            raise UserError(f"--label-corner {self.label_corner}: choose one of {', '.join(LABEL_CORNERS)}")
+        if not 0.01 <= self.label_size <= 0.2:
+            raise UserError(f"--label-size {self.label_size:g}: give the text height as a share of the frame's, "
+                            "0.01 to 0.2")
 
     @property
     def width(self) -> int:
@@ -169,6 +181,7 @@ def _frames(rig: Rig, curves: Curves, frames: range, options: VideoOptions,
     head = [curves.names.index(name) for name in HEAD_ROTATIONS]
     camera = frame_face(avatar, options.width / options.height, options.camera)
     background = parse_background(options.background)
+    label = _label(options)
     # One BLAS thread: the morph blend's small products gain nothing from more, and OpenBLAS's spinning
     # threads took the cores the rasteriser and encoder need (a minute of video rendered 1.25x slower).
     with threadpool_limits(1, user_api="blas"), \
@@ -176,9 +189,44 @@ def _frames(rig: Rig, curves: Curves, frames: range, options: VideoOptions,
         for done, i in enumerate(frames, 1):
             frame_morphs = {node: weights[i] for node, weights in morphs.items()}
             moves = joint_moves(avatar, jaw, angles[i]) if jaw else None
-            yield renderer.render_rgba(None, tuple(curves.values[i, head].tolist()), frame_morphs, moves)
+            frame = renderer.render_rgba(None, tuple(curves.values[i, head].tolist()), frame_morphs, moves)
+            yield frame if label is None else _with_label(frame, *label)
             if progress:
                 progress(done, len(frames))
+
+
+def _label(options: VideoOptions) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """The visible label at the render size: where it goes, and its premultiplied RGBA (white text on a
+    translucent dark box), drawn once."""
+    if options.label is None:
+        return None
+    from PIL import Image, ImageDraw, ImageFont
+
+    from .sheet import LABEL_FONT
+
+    width, height = _render_size(options)
+    size = max(8, round(options.label_size * height))
+    font = ImageFont.truetype(LABEL_FONT, size) if Path(LABEL_FONT).is_file() else ImageFont.load_default(size=size)
+    left, top, right, bottom = font.getbbox(options.label)
+    pad = round(size * 0.4)
+    box = Image.new("RGBA", (min(right - left + 2 * pad, width), min(bottom - top + 2 * pad, height)), (0, 0, 0, 140))
+    ImageDraw.Draw(box).text((pad - left, pad - top), options.label, font=font, fill=(255, 255, 255, 255))
+    pixels = np.asarray(box, dtype=np.float32) / 255
+    pixels[..., :3] *= pixels[..., 3:]
+    margin = round(0.03 * height)
+    rows = slice(margin, margin + box.height) if options.label_corner.startswith("top") else \
+        slice(height - margin - box.height, height - margin)
+    cols = slice(margin, margin + box.width) if options.label_corner.endswith("left") else \
+        slice(width - margin - box.width, width - margin)
+    return (rows, cols), pixels
+
+
+def _with_label(frame: np.ndarray, where: tuple[slice, slice], pixels: np.ndarray) -> np.ndarray:
+    """The frame with the label laid over it ("over" compositing of premultiplied colour)."""
+    frame = frame.copy()
+    region = frame[where][..., :3].astype(np.float32) / 255
+    frame[where][..., :3] = np.round((pixels[..., :3] + region * (1 - pixels[..., 3:])) * 255).astype(np.uint8)
+    return frame
 
 
 def _scale(options: VideoOptions) -> list[str]:

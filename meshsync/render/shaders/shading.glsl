@@ -45,8 +45,8 @@ vec4 finish(vec3 colour, float alpha) {
 #ifndef UNLIT
     colour = colour / (1.0 + 0.15 * colour);
 #endif
-#if !defined(ALPHA_MASK) && !defined(ALPHA_BLEND)
-    alpha = 1.0;
+#ifndef ALPHA_BLEND
+    alpha = 1.0;  // opaque, and what a mask keeps is opaque too (glTF): frames stay opaque in PNGs
 #endif
     colour = clamp(colour, 0.0, 1.0);
     vec3 encoded = mix(12.92 * colour, 1.055 * pow(colour, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, colour));
