@@ -45,6 +45,8 @@ class SigningOptions:
         for path, what in ((self.sign_key, "--sign-key"), (self.sign_cert, "--sign-cert")):
             if path is not None:
                 check_input_file(path, what)
+        if self.sign_key is not None:
+            _signer(self)  # a key or chain that cannot sign is refused now, not after the render
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,11 @@ def test_the_users_key_signs_when_given(clip, tmp_path):
     assert_one_line_error(meshsync_here("render", clip[0], "--alignment", clip[1], "-o", tmp_path / "x.mp4",
                                         "--sign-key", key), "--sign-cert")
     assert not (tmp_path / "x.mp4").exists()
+    (tmp_path / "not-a-key.pem").write_text("hello")
+    assert_one_line_error(meshsync_here("render", clip[0], "--alignment", clip[1], "-o", tmp_path / "x.mp4",
+                                        "--sign-key", tmp_path / "not-a-key.pem", "--sign-cert", chain),
+                          "--sign-key: not an unencrypted PEM private key")
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_renders_differ_only_in_their_credentials(clip, tmp_path):
