@@ -4,6 +4,7 @@ atomic writes of user files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -35,10 +36,16 @@ class BundledAvatar:
 
 
 @cache
+def avatars_table() -> dict:
+    """assets/avatars.toml as it is: the default's name, and per avatar its file, about and build settings."""
+    with (data_dir("assets") / "avatars.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+@cache
 def bundled_avatars() -> dict[str, BundledAvatar]:
     """The avatars that ship with meshsync (assets/avatars.toml), by name, the default first."""
-    with (data_dir("assets") / "avatars.toml").open("rb") as f:
-        table = tomllib.load(f)
+    table = avatars_table()
     avatars = {name: BundledAvatar(name, data_dir("assets") / entry["file"], entry["about"])
                for name, entry in table.items() if isinstance(entry, dict)}
     return {table["default"]: avatars[table["default"]]} | avatars
@@ -57,6 +64,22 @@ def avatar_path(value: str | os.PathLike | None) -> Path:
     path = Path(value)
     bundled = bundled_avatars().get(str(value))
     return bundled.path if bundled is not None and not path.exists() else path
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file (hex), read in 1 MB blocks; worked out once per file version, since many jobs and
+    outputs share an avatar and an audio file."""
+    stat = path.stat()
+    return _file_hash(path, stat.st_size, stat.st_mtime_ns)
+
+
+@cache
+def _file_hash(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 MAX_IMAGE_PIXELS = 8192 * 8192  # larger images are refused before they are decoded (decompression bombs)

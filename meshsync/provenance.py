@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import UserError
-from .files import check_input_file, names_something
+from .files import check_input_file, file_hash, names_something
 
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 INPUTS_LABEL = "org.meshsync.inputs"  # the inputs' hashes, by role
@@ -29,6 +29,7 @@ MIME_TYPES = {".mp4": "video/mp4", ".png": "image/png"}  # what meshsync signs
 GLTF_SUFFIXES = (".glb", ".gltf", ".vrma")  # C2PA has no binding for glTF: these state it in their metadata
 IDENTITY = "c2pa-identity.pem"  # this machine's key and certificate chain, in meshsync's config folder
 SIGNER_NAME = "meshsync on this machine (self-issued: integrity, not identity)"
+UNTRUSTED = "signingCredential.untrusted"  # a signer no trust list names: expected, not a fault of the file
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Provenance:
             signed.unlink(missing_ok=True)
 
     def manifest(self, target: Path) -> dict:
-        hashes = {role: {"sha256": file_sha256(value) if isinstance(value, Path) else hashlib.sha256(value).hexdigest()}
+        hashes = {role: {"sha256": file_hash(value) if isinstance(value, Path) else hashlib.sha256(value).hexdigest()}
                   for role, value in sorted(self.inputs.items())}
         return {
             "claim_generator_info": [{"name": "meshsync", "version": __version__}],
@@ -131,14 +132,6 @@ def inputs(audio: Path, text: str | None = None, alignment: Path | None = None,
     return found
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # -- reading ----------------------------------------------------------------------------------
 
 
@@ -164,14 +157,14 @@ class Verdict:
 
 def verify(path: Path) -> Verdict:
     """The content credentials of an MP4 or PNG: valid (and what they declare), tampered, or missing."""
-    import c2pa
-
     check_input_file(path, "file to verify")
     if path.suffix.lower() in GLTF_SUFFIXES:
         return _declared(path)
     mime = MIME_TYPES.get(path.suffix.lower())
     if mime is None:
         raise UserError(f"{path}: meshsync verifies {', '.join((*MIME_TYPES, *GLTF_SUFFIXES))} files")
+    import c2pa
+
     try:
         with path.open("rb") as f, c2pa.Reader(mime, f) as reader:
             store = json.loads(reader.json())
@@ -185,14 +178,14 @@ def verify(path: Path) -> Verdict:
     actions = [a for assertion in manifest.get("assertions", []) if assertion["label"].startswith("c2pa.actions")
                for a in assertion["data"].get("actions", [])]
     synthetic = any(a.get("digitalSourceType") == SOURCE_TYPE for a in actions)
-    issues = tuple(s["code"] for s in store.get("validation_status", []) if s["code"] != "signingCredential.untrusted")
+    codes = [status["code"] for status in store.get("validation_status", [])]
+    issues = tuple(code for code in codes if code != UNTRUSTED)
     if store.get("validation_state") == "Invalid" or issues:
         return Verdict(path, "tampered", f"changed since it was signed ({', '.join(issues)})", generator, synthetic,
                        issues)
     what = "synthetic (trainedAlgorithmicMedia)" if synthetic else "no synthetic-media declaration"
     signer = manifest.get("signature_info", {}).get("common_name", "an unnamed signer")
-    trusted = "" if "signingCredential.untrusted" in {s["code"] for s in store.get("validation_status", [])} \
-        else ", a trusted signer"
+    trusted = "" if UNTRUSTED in codes else ", a trusted signer"
     return Verdict(path, "valid", f"{what}, made by {generator}, signed by {signer}{trusted}", generator, synthetic)
 
 

@@ -18,9 +18,9 @@ from PIL import Image
 
 from meshsync.animate.curves import frame_count
 from meshsync.audio import load_audio
-from meshsync.files import bundled_avatars, default_avatar_path
+from meshsync.files import bundled_avatars, default_avatar_path, file_hash
 from meshsync.gltf import parse_glb
-from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, STATEMENT_KEY, file_sha256, statement, verify
+from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, STATEMENT_KEY, statement, verify
 from meshsync.render.ffmpeg import ffmpeg_exe
 
 SIZE = ["--size", "160x96", "--aa", "1"]
@@ -62,8 +62,8 @@ def test_a_rendered_mp4_says_it_is_synthetic_and_what_made_it(clip, tmp_path):
     assert actions[0]["action"] == "c2pa.created" and actions[0]["digitalSourceType"] == SOURCE_TYPE
     hashes = next(a for a in found["assertions"] if a["label"] == INPUTS_LABEL)["data"]
     wav, grid = clip
-    assert hashes == {"audio": {"sha256": file_sha256(wav)}, "alignment": {"sha256": file_sha256(grid)},
-                      "avatar": {"sha256": file_sha256(default_avatar_path())}}
+    assert hashes == {"audio": {"sha256": file_hash(wav)}, "alignment": {"sha256": file_hash(grid)},
+                      "avatar": {"sha256": file_hash(default_avatar_path())}}
     assert str(tmp_path) not in json.dumps(found)  # no paths or names of the user's files
 
 

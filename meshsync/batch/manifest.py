@@ -11,12 +11,11 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 from .. import __version__
 from ..errors import UserError
-from ..files import atomic_output, default_avatar_path
+from ..files import atomic_output, default_avatar_path, file_hash
 from .jobs import Job
 
 NAME = "meshsync-batch.json"
@@ -87,16 +86,3 @@ def job_hash(job: Job) -> tuple[str, dict[str, str]]:
     return hashlib.sha256(document.encode()).hexdigest(), inputs
 
 
-def file_hash(path: Path) -> str:
-    stat = path.stat()
-    return _file_hash(path, stat.st_size, stat.st_mtime_ns)
-
-
-@cache
-def _file_hash(path: Path, size: int, mtime_ns: int) -> str:
-    """sha256 of a file, read in 1 MB blocks; cached per size and mtime, since many jobs share an avatar."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -39,10 +39,15 @@ def viseme_poses() -> tuple[tuple[str, dict[str, float]], ...]:
     return tuple(poses)
 
 
-LABEL_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core: IPA symbols included
 LABEL_HEIGHT = 30
 COLUMNS = 3
 SHEET_AA = 2.0  # supersampling of the sheet: stills can afford more than video
+LABEL_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core: IPA symbols included
+
+
+def label_font(size: int) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans at `size` pixels, or Pillow's own font where the Debian package is missing."""
+    return ImageFont.truetype(LABEL_FONT, size) if Path(LABEL_FONT).is_file() else ImageFont.load_default(size=size)
 
 
 def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float = SHEET_AA,
@@ -53,7 +58,7 @@ def pose_sheet(avatar: Avatar, *, cell: tuple[int, int] = (360, 400), aa: float 
     rows = -(-len(poses) // COLUMNS)
     sheet = Image.new("RGB", (COLUMNS * width, rows * (height + LABEL_HEIGHT)), (24, 26, 30))
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.truetype(LABEL_FONT, 18) if Path(LABEL_FONT).is_file() else ImageFont.load_default(size=18)
+    font = label_font(18)
     names = set(avatar.target_names)
     framing = frame_face(avatar, width / height, camera) if camera else None
     with Renderer(avatar, width, height, aa=aa, camera=framing) as renderer:

@@ -200,13 +200,13 @@ def _label(options: VideoOptions) -> tuple[tuple[slice, slice], np.ndarray] | No
     translucent dark box), drawn once."""
     if options.label is None:
         return None
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    from .sheet import LABEL_FONT
+    from .sheet import label_font
 
     width, height = _render_size(options)
     size = max(8, round(options.label_size * height))
-    font = ImageFont.truetype(LABEL_FONT, size) if Path(LABEL_FONT).is_file() else ImageFont.load_default(size=size)
+    font = label_font(size)
     left, top, right, bottom = font.getbbox(options.label)
     pad = round(size * 0.4)
     box = Image.new("RGBA", (min(right - left + 2 * pad, width), min(bottom - top + 2 * pad, height)), (0, 0, 0, 140))
