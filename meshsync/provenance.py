@@ -261,18 +261,22 @@ def _machine_identity() -> tuple[bytes, bytes]:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".identity-", delete=False) as tmp:
-            tmp.write(_new_identity())
+            tmp.write(new_identity(SIGNER_NAME))
         os.chmod(tmp.name, 0o600)
         os.replace(tmp.name, path)
-    text = path.read_bytes()
-    marker = b"-----BEGIN CERTIFICATE-----"
-    cut = text.index(marker)
-    return text[:cut], text[cut:]
+    return split_identity(path.read_bytes())
 
 
-def _new_identity() -> bytes:
-    """A P-256 key and a certificate for it, issued by a local CA made with it (C2PA does not accept a
-    self-signed end certificate): key PEM, then the chain, end certificate first."""
+def split_identity(pem: bytes) -> tuple[bytes, bytes]:
+    """An identity file's private key PEM and its certificate chain."""
+    cut = pem.index(b"-----BEGIN CERTIFICATE-----")
+    return pem[:cut], pem[cut:]
+
+
+def new_identity(signer: str) -> bytes:
+    """A P-256 key and a certificate for it in the name `signer`, issued by a CA made for it and then
+    forgotten (C2PA does not accept a self-signed end certificate): key PEM, then the chain, end
+    certificate first."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -293,7 +297,7 @@ def _new_identity() -> bytes:
           .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
                          critical=True)
           .sign(ca_key, hashes.SHA256()))
-    end = (x509.CertificateBuilder().subject_name(name(SIGNER_NAME)).issuer_name(ca.subject)
+    end = (x509.CertificateBuilder().subject_name(name(signer)).issuer_name(ca.subject)
            .public_key(key.public_key()).serial_number(x509.random_serial_number())
            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

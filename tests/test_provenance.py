@@ -4,7 +4,6 @@ frame, a changed audio sample or a changed pixel; a file meshsync did not sign h
 
 from __future__ import annotations
 
-import datetime
 import json
 import struct
 import subprocess
@@ -20,7 +19,15 @@ from meshsync.animate.curves import frame_count
 from meshsync.audio import load_audio
 from meshsync.files import bundled_avatars, default_avatar_path, file_hash
 from meshsync.gltf import parse_glb
-from meshsync.provenance import INPUTS_LABEL, SOURCE_TYPE, STATEMENT_KEY, statement, verify
+from meshsync.provenance import (
+    INPUTS_LABEL,
+    SOURCE_TYPE,
+    STATEMENT_KEY,
+    new_identity,
+    split_identity,
+    statement,
+    verify,
+)
 from meshsync.render.ffmpeg import ffmpeg_exe
 
 SIZE = ["--size", "160x96", "--aa", "1"]
@@ -132,35 +139,11 @@ def test_segments_are_unsigned_and_the_joined_video_is_signed(clip, tmp_path):
 
 
 def _identity(folder: Path, name: str) -> tuple[Path, Path]:
-    """A user's P-256 key and certificate chain, issued by their own CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} CA")])
-    usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-                           "encipher_only", "decipher_only"), False)
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage), True)
-          .sign(ca_key, hashes.SHA256()))
-    end = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-           .issuer_name(ca_name).public_key(key.public_key()).serial_number(2).not_valid_before(now)
-           .not_valid_after(now + datetime.timedelta(days=30))
-           .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-           .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage), True)
-           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-           .sign(ca_key, hashes.SHA256()))
-    key_file, chain_file = folder / "key.pem", folder / "chain.pem"
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    chain_file.write_bytes(end.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
-    return key_file, chain_file
+    """A user's key and certificate chain files, in their own name."""
+    key, chain = split_identity(new_identity(name))
+    (folder / "key.pem").write_bytes(key)
+    (folder / "chain.pem").write_bytes(chain)
+    return folder / "key.pem", folder / "chain.pem"
 
 
 def test_the_users_key_signs_when_given(clip, tmp_path):
