@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .files import check_input_file
+from .files import check_input_file, ffmpeg_exe
 
 log = logging.getLogger("meshsync")
 
@@ -134,10 +134,8 @@ LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0":
 def _read_ffmpeg(path: Path) -> Audio:
     """Decode with ffmpeg at the file's own rate and channels; channels are averaged here (ffmpeg's own
     downmix scales identical channels up by 3 dB)."""
-    import imageio_ffmpeg
-
     limit = f"{MAX_SECONDS + 1:.0f}"
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path),
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path),
                "-map", "0:a:0", "-vn", "-t", limit, "-f", "f32le", "-c:a", "pcm_f32le", "-"]
     result = subprocess.run(command, capture_output=True)
     errors = result.stderr.decode("utf-8", "replace")

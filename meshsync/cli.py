@@ -173,8 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     concat.set_defaults(run=run_concat)
 
     verify = commands.add_parser("verify", help="read the content credentials of MP4 and PNG files (valid, "
-                                                "tampered or missing) and glTF exports' statements")
-    verify.add_argument("files", type=Path, nargs="+", help="MP4, PNG, GLB, glTF or VRMA files")
+                                                "tampered or missing), look for the watermark in videos and "
+                                                "images, and read glTF exports' statements")
+    verify.add_argument("files", type=Path, nargs="+", help="MP4, PNG (or re-encoded: MOV, MKV, WebM, JPEG, "
+                                                            "WebP), GLB, glTF or VRMA files")
     verify.add_argument("--json", action="store_true", help="one JSON object a line, for tools")
     verify.set_defaults(run=run_verify)
 
@@ -497,13 +499,13 @@ def run_concat(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """One line per file (or a JSON object with --json); exit status 1 unless every file's credentials are
-    valid."""
+    """One line per file (or a JSON object with --json); exit status 1 unless every file carries a mark
+    (valid credentials, a glTF statement, or the watermark) and none was changed since it was signed."""
     from .provenance import verify
 
     verdicts = [verify(path) for path in args.files]
     for verdict in verdicts:
-        print(json.dumps(verdict.as_json()) if args.json else f"{verdict.path}: {verdict.state}: {verdict.detail}")
+        print(json.dumps(verdict.as_json()) if args.json else verdict.line())
     return 0 if all(v.found for v in verdicts) else 1
 
 

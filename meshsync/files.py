@@ -28,6 +28,13 @@ def data_dir(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / name
 
 
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary every stage runs: imageio-ffmpeg's static build, the same on every machine."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
 @dataclass(frozen=True)
 class BundledAvatar:
     name: str

@@ -15,16 +15,18 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from . import __version__
 from .errors import UserError
-from .files import check_input_file, file_hash, names_something
+from .files import atomic_output, check_input_file, file_hash, names_something
+from .watermark import PICTURES, Detection, detect, job_id
 
 SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 INPUTS_LABEL = "org.meshsync.inputs"  # the inputs' hashes, by role
+WATERMARK_LABEL = "org.meshsync.watermark"  # the job id the pixels' watermark carries
 MIME_TYPES = {".mp4": "video/mp4", ".png": "image/png"}  # what meshsync signs
 GLTF_SUFFIXES = (".glb", ".gltf", ".vrma")  # C2PA has no binding for glTF: these state it in their metadata
 IDENTITY = "c2pa-identity.pem"  # this machine's key and certificate chain, in meshsync's config folder
@@ -52,10 +54,25 @@ class SigningOptions:
 
 @dataclass(frozen=True)
 class Provenance:
-    """What a signed output declares: its inputs by role (audio, transcript, avatar), and who signs."""
+    """What a signed output declares: its inputs by role (audio, transcript, avatar), who signs, and the
+    job id its pixels' watermark carries."""
 
     inputs: Mapping[str, Path | bytes] = field(default_factory=dict)  # see `inputs`
     signing: SigningOptions = field(default_factory=SigningOptions)
+    mark: int | None = None  # the watermark's job id; None: made from the inputs' hashes (`job`)
+
+    @property
+    def job(self) -> int:
+        """The watermark's job id: given, or the same for the same inputs (so every render-farm segment of
+        a job carries the same one)."""
+        if self.mark is not None:
+            return self.mark
+        return job_id(hashlib.sha256(json.dumps(self.hashes(), sort_keys=True).encode()).digest())
+
+    def hashes(self) -> dict[str, dict[str, str]]:
+        """The inputs' SHA-256, by role."""
+        return {role: {"sha256": file_hash(value) if isinstance(value, Path) else hashlib.sha256(value).hexdigest()}
+                for role, value in sorted(self.inputs.items())}
 
     def sign(self, file: Path, target: Path) -> None:
         """Embed a signed manifest in `file` (written in place), the content `target` will be."""
@@ -76,8 +93,6 @@ class Provenance:
             signed.unlink(missing_ok=True)
 
     def manifest(self, target: Path) -> dict:
-        hashes = {role: {"sha256": file_hash(value) if isinstance(value, Path) else hashlib.sha256(value).hexdigest()}
-                  for role, value in sorted(self.inputs.items())}
         return {
             "claim_generator_info": [{"name": "meshsync", "version": __version__}],
             "title": target.name,
@@ -85,7 +100,8 @@ class Provenance:
                 {"label": "c2pa.actions.v2", "data": {"actions": [{
                     "action": "c2pa.created", "digitalSourceType": SOURCE_TYPE,
                     "softwareAgent": {"name": "meshsync", "version": __version__}}]}},
-                {"label": INPUTS_LABEL, "data": hashes},
+                {"label": INPUTS_LABEL, "data": self.hashes()},
+                {"label": WATERMARK_LABEL, "data": {"job": f"{self.job:08x}"}},
             ],
         }
 
@@ -119,6 +135,36 @@ def mark_gltf(doc: dict, animation: dict | None = None, whole: bool = False) -> 
         used.append(XMP)
 
 
+SIDECAR_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values"}  # formats stated in an XMP sidecar
+SHA256_PROPERTY = "meshsync:sha256"  # the sidecar's record of the file it speaks for
+XMP_NAMESPACES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "xmp": "http://ns.adobe.com/xap/1.0/",
+                  "Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "dc": "http://purl.org/dc/elements/1.1/",
+                  "meshsync": "urn:meshsync:provenance:1"}
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where the XMP sidecar of `path` lives: beside it, its name plus .xmp (talk.csv.xmp)."""
+    return path.with_name(path.name + ".xmp")
+
+
+def write_sidecar(path: Path) -> None:
+    """An XMP sidecar for a file whose format has no room for a statement (Live Link CSV, which Unreal must
+    import unchanged; Rhubarb TSV): synthetic, what made it, and the file's SHA-256, so `verify` can tell
+    whether the file changed since."""
+    from xml.sax.saxutils import quoteattr
+
+    names = " ".join(f"xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in XMP_NAMESPACES.items() if prefix != "rdf")
+    fields = {"Iptc4xmpExt:DigitalSourceType": SOURCE_TYPE, "xmp:CreatorTool": f"meshsync {__version__}",
+              "dc:format": SIDECAR_TYPES[path.suffix.lower()], SHA256_PROPERTY: file_hash(path)}
+    values = "\n   ".join(f"{key}={quoteattr(value)}" for key, value in fields.items())
+    packet = (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+              f' <rdf:RDF xmlns:rdf="{XMP_NAMESPACES["rdf"]}">\n'
+              f'  <rdf:Description rdf:about="" {names}\n   {values}/>\n'
+              ' </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end="r"?>\n')
+    with atomic_output(sidecar_path(path)) as tmp:
+        tmp.write_text(packet, encoding="utf-8")
+
+
 def inputs(audio: Path, text: str | None = None, alignment: Path | None = None,
            avatar: Path | None = None) -> dict[str, Path | bytes]:
     """The inputs a manifest hashes, by role; a transcript given as words is hashed as its UTF-8 text."""
@@ -137,7 +183,7 @@ def inputs(audio: Path, text: str | None = None, alignment: Path | None = None,
 
 @dataclass(frozen=True)
 class Verdict:
-    """What `verify` found in a file."""
+    """What `verify` found in a file: its content credentials, and the watermark in its pixels."""
 
     path: Path
     state: str  # "valid", "tampered" or "missing"; "declared" for a glTF file's unsigned statement
@@ -145,24 +191,49 @@ class Verdict:
     generator: str | None = None  # e.g. "meshsync 0.1.0"
     synthetic: bool = False  # the manifest declares a trained-algorithm source
     issues: tuple[str, ...] = ()  # C2PA validation codes other than an untrusted signer
+    watermark: Detection | None = None  # None: not a picture (glTF)
 
     @property
     def found(self) -> bool:
-        return self.state in ("valid", "declared")
+        """A mark was found and nothing says the file was changed: valid or declared credentials, or none at
+        all (a re-encode strips them) and the watermark."""
+        marked = self.watermark is not None and self.watermark.found
+        return self.state in ("valid", "declared") or (self.state == "missing" and marked)
+
+    def line(self) -> str:
+        mark = f"; {self.watermark.describe()}" if self.watermark is not None else ""
+        return f"{self.path}: {self.state}: {self.detail}{mark}"
 
     def as_json(self) -> dict:
-        return {"file": str(self.path), "state": self.state, "detail": self.detail, "generator": self.generator,
-                "synthetic": self.synthetic, "issues": list(self.issues)}
+        found = {"file": str(self.path), "state": self.state, "detail": self.detail, "generator": self.generator,
+                 "synthetic": self.synthetic, "issues": list(self.issues)}
+        if self.watermark is not None:
+            mark = self.watermark
+            found["watermark"] = {"found": mark.found, "job": None if mark.job is None else f"{mark.job:08x}",
+                                  "strength": round(mark.strength, 2)}
+        return found
 
 
 def verify(path: Path) -> Verdict:
-    """The content credentials of an MP4 or PNG: valid (and what they declare), tampered, or missing."""
+    """The content credentials of an MP4 or PNG (valid, tampered, or missing) and the watermark in its
+    pixels; the watermark alone in other pictures, the statement in glTF files."""
     check_input_file(path, "file to verify")
-    if path.suffix.lower() in GLTF_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in GLTF_SUFFIXES:
         return _declared(path)
-    mime = MIME_TYPES.get(path.suffix.lower())
-    if mime is None:
-        raise UserError(f"{path}: meshsync verifies {', '.join((*MIME_TYPES, *GLTF_SUFFIXES))} files")
+    if suffix in SIDECAR_TYPES:
+        return _declared_beside(path)
+    if suffix not in PICTURES:
+        raise UserError(f"{path}: meshsync verifies {', '.join((*PICTURES, *GLTF_SUFFIXES, *SIDECAR_TYPES))} files")
+    if suffix in MIME_TYPES:
+        verdict = _credentials(path, MIME_TYPES[suffix])
+    else:
+        verdict = Verdict(path, "missing", f"content credentials are read from {' and '.join(MIME_TYPES)} files")
+    return replace(verdict, watermark=detect(path))
+
+
+def _credentials(path: Path, mime: str) -> Verdict:
+    """An MP4's or PNG's C2PA manifest: valid (and what it declares), tampered, or missing."""
     import c2pa
 
     try:
@@ -187,6 +258,33 @@ def verify(path: Path) -> Verdict:
     signer = manifest.get("signature_info", {}).get("common_name", "an unnamed signer")
     trusted = "" if UNTRUSTED in codes else ", a trusted signer"
     return Verdict(path, "valid", f"{what}, made by {generator}, signed by {signer}{trusted}", generator, synthetic)
+
+
+def _declared_beside(path: Path) -> Verdict:
+    """A CSV's or TSV's statement in its XMP sidecar (unsigned): declared, tampered when the file's SHA-256
+    is not the one the sidecar recorded, or missing."""
+    import xml.etree.ElementTree as ElementTree
+
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return Verdict(path, "missing", f"no statement of synthetic content (no {sidecar.name} beside it)")
+    try:
+        description = ElementTree.parse(sidecar).find(".//rdf:Description", XMP_NAMESPACES)
+    except ElementTree.ParseError:
+        description = None
+    if description is None:
+        return Verdict(path, "missing", f"{sidecar.name} holds no XMP statement")
+
+    def field(name: str) -> str | None:
+        prefix, local = name.split(":")
+        return description.get(f"{{{XMP_NAMESPACES[prefix]}}}{local}")
+
+    generator = field("xmp:CreatorTool")
+    synthetic = field("Iptc4xmpExt:DigitalSourceType") == SOURCE_TYPE
+    if field(SHA256_PROPERTY) != file_hash(path):
+        return Verdict(path, "tampered", f"changed since {sidecar.name} was written beside it", generator, synthetic)
+    return Verdict(path, "declared", f"{'synthetic' if synthetic else 'no synthetic-media declaration'}, made by "
+                   f"{generator} (a statement in {sidecar.name}, unsigned)", generator, synthetic)
 
 
 def _declared(path: Path) -> Verdict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import subprocess
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 import soundfile
@@ -13,6 +12,7 @@ from cli_helpers import assert_one_line_error, meshsync
 
 from meshsync import audio as audio_module
 from meshsync.audio import AudioError, frame_energy, load_audio
+from meshsync.files import ffmpeg_exe
 
 RATE = 44100
 
@@ -24,7 +24,7 @@ def tone(seconds: float = 1.0, rate: int = RATE, channels: int = 2) -> np.ndarra
 
 
 def ffmpeg(*args: str) -> None:
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
 
 
 @pytest.fixture(scope="module")

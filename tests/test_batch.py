@@ -71,7 +71,8 @@ SIX_JOBS = [  # id, audio, text, alignment, outputs, size, aa, still, seed
     "seeded,audio/map.wav,,audio/map.TextGrid,glb,,,,7",
     "broken,audio/corrupt.wav,,audio/map.TextGrid,mp4 csv,320x180,1,,",
 ]
-GOOD_OUTPUTS = {"long.mp4", "long.glb", "curves.csv", "curves.json", "fr/cues.tsv", "still.mp4", "seeded.glb"}
+GOOD_OUTPUTS = {"long.mp4", "long.glb", "curves.csv", "curves.csv.xmp", "curves.json", "fr/cues.tsv",
+                "fr/cues.tsv.xmp", "still.mp4", "seeded.glb"}  # CSV and TSV with their XMP statements
 
 
 def test_six_jobs_on_two_workers_with_one_corrupt_audio_then_a_rerun(speech, tmp_path):
@@ -125,7 +126,7 @@ def test_six_jobs_on_two_workers_with_one_corrupt_audio_then_a_rerun(speech, tmp
     assert fixed.returncode == 0, fixed.stderr
     assert summary(fixed.stdout) == {"done": 1, "skipped": 5, "failed": 0, "total": 6}, fixed.stdout
     assert {name: (out / name).stat().st_mtime_ns for name in GOOD_OUTPUTS} == stamps
-    assert stray_files(out, GOOD_OUTPUTS | {"broken.mp4", "broken.csv"}) == []
+    assert stray_files(out, GOOD_OUTPUTS | {"broken.mp4", "broken.csv", "broken.csv.xmp"}) == []
 
 
 def test_a_worker_killed_mid_batch_loses_no_job_and_leaves_no_partial_file(speech, tmp_path):
@@ -225,7 +226,7 @@ def test_jobs_run_on_a_cluster_started_with_the_dask_command(speech, tmp_path):
         assert result.returncode == 0, result.stderr
         assert "runs with MALLOC_TRIM_THRESHOLD_=65536, which makes rendering about 1.5x slower" in result.stderr
         assert {k: r["status"] for k, r in manifest(out).items()} == {"a": "done", "b": "done"}
-        assert stray_files(out, {"a.csv", "b.json", "b.glb"}) == []
+        assert stray_files(out, {"a.csv", "a.csv.xmp", "b.json", "b.glb"}) == []
         by_file = meshsync("batch", str(jobs), "--out", str(out), "--scheduler", str(scheduler_file))
         assert summary(by_file.stdout)["skipped"] == 2, by_file.stdout
         refused = meshsync("batch", str(jobs), "--out", str(out), "--scheduler", address, "--workers", "2")

@@ -16,6 +16,7 @@ RANKS = {
     "phones": 1, "languages": 1,  # phone sets and languages: data that text, align and visemes read
     "audio": 2, "text": 2, "channels": 2, "gltf": 2,
     "features": 3, "avatar": 3,
+    "watermark": 2,  # the pixel mark: its pattern (the sinks add it) and its detector (verify reads it)
     "provenance": 3,  # content credentials: what the sinks sign their outputs with (it reads glTF), and verify
     "align": 4,
     "visemes": 5,

@@ -5,6 +5,7 @@ frame, a changed audio sample or a changed pixel; a file meshsync did not sign h
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 import zlib
@@ -17,7 +18,8 @@ from PIL import Image
 
 from meshsync.animate.curves import frame_count
 from meshsync.audio import load_audio
-from meshsync.files import bundled_avatars, default_avatar_path, file_hash
+from meshsync.export.livelink import columns
+from meshsync.files import bundled_avatars, default_avatar_path, ffmpeg_exe, file_hash
 from meshsync.gltf import parse_glb
 from meshsync.provenance import (
     INPUTS_LABEL,
@@ -28,7 +30,6 @@ from meshsync.provenance import (
     statement,
     verify,
 )
-from meshsync.render.ffmpeg import ffmpeg_exe
 
 SIZE = ["--size", "160x96", "--aa", "1"]
 
@@ -81,7 +82,8 @@ def test_verify_prints_a_line_per_file_and_fails_when_one_has_none(clip, tmp_pat
     result = meshsync("verify", str(video), str(plain))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{video}: valid: synthetic") and lines[1] == f"{plain}: missing: no content credentials"
+    assert lines[0].startswith(f"{video}: valid: synthetic")
+    assert lines[1] == f"{plain}: missing: no content credentials; no watermark"
     good = meshsync("verify", "--json", str(video))
     assert good.returncode == 0 and json.loads(good.stdout)["state"] == "valid"
     assert_one_line_error(meshsync_here("verify", tmp_path / "nothing.mp4"), "nothing.mp4")
@@ -176,7 +178,8 @@ def test_renders_differ_only_in_their_credentials(clip, tmp_path):
 def test_every_export_states_it_is_synthetic_where_its_format_has_metadata(clip, tmp_path):
     wav, grid = clip
     written = {}
-    for name in ("talk.glb", "talk.gltf", "talk.vrma", "curves.json", "cues.rhubarb.json", "talk.usda", "talk.csv"):
+    for name in ("talk.glb", "talk.gltf", "talk.vrma", "curves.json", "cues.rhubarb.json", "talk.usda", "talk.csv",
+                 "cues.tsv"):
         written[name] = tmp_path / name
         result = meshsync_here("animate", wav, "--alignment", grid, "-o", written[name], "--quiet")
         assert result.returncode == 0, result.stderr
@@ -199,8 +202,29 @@ def test_every_export_states_it_is_synthetic_where_its_format_has_metadata(clip,
     from pxr import Sdf
 
     assert dict(Sdf.Layer.FindOrOpen(str(written["talk.usda"])).customLayerData[STATEMENT_KEY]) == expected
-    # Live Link Face's CSV, as Unreal imports it, has no place for a statement: it stays the app's layout.
-    assert written["talk.csv"].read_text().splitlines()[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft,")
+    # Live Link Face's CSV, as Unreal imports it, has no place for a statement: it stays the app's layout, and
+    # an XMP sidecar beside it states what it is; so for Rhubarb's TSV.
+    header, *rows = written["talk.csv"].read_text().splitlines()
+    assert header == ",".join(("Timecode", "BlendShapeCount", *columns()))
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d:\d\d\.\d{3},61(,-?\d+\.\d{6}){61}", row) for row in rows)
+    assert all(re.fullmatch(r"\d+\.\d{3}\t[A-HX]", row) for row in written["cues.tsv"].read_text().splitlines())
+    for name in ("talk.csv", "cues.tsv"):
+        verdict = verify(written[name])
+        assert verdict.state == "declared" and verdict.synthetic and f"{name}.xmp" in verdict.detail, verdict
+        assert verdict.generator.startswith("meshsync ")
+
+
+def test_a_changed_csv_or_a_missing_sidecar_is_told(clip, tmp_path):
+    wav, grid = clip
+    csv = tmp_path / "talk.csv"
+    result = meshsync("animate", str(wav), "--alignment", str(grid), "-o", str(csv))
+    assert result.returncode == 0 and "talk.csv.xmp" in result.stdout, result.stderr
+    assert meshsync("verify", str(csv)).returncode == 0
+    csv.write_text(csv.read_text().replace(",61,", ",61,1", 1))
+    result = meshsync("verify", str(csv))
+    assert result.returncode == 1 and ": tampered: changed since talk.csv.xmp was written" in result.stdout
+    (tmp_path / "talk.csv.xmp").unlink()
+    assert verify(csv).state == "missing"
 
 
 def test_a_visible_label_sits_in_its_corner_and_nowhere_else(clip, tmp_path):

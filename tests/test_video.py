@@ -18,9 +18,8 @@ from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
 from meshsync.eval import mouth_box as eval_mouth_box
 from meshsync.eval import open_mouth_pixels
-from meshsync.files import default_avatar_path
+from meshsync.files import default_avatar_path, ffmpeg_exe
 from meshsync.render.camera import frame_face
-from meshsync.render.ffmpeg import ffmpeg_exe
 
 WIDTH, HEIGHT, FPS = 640, 360, 30
 SIZE = ["--size", f"{WIDTH}x{HEIGHT}", "--fps", str(FPS)]

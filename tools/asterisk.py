@@ -36,11 +36,11 @@ def prompts(language: str = "en") -> list[tuple[str, str]]:
 
 def wav(name: str, folder: Path, language: str = "en") -> Path:
     """The prompt decoded to 16 kHz mono WAV in `folder` (decoded once)."""
-    import imageio_ffmpeg
+    from meshsync.files import ffmpeg_exe
 
     path = folder / f"{name.replace('/', '_')}.wav"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "g722", "-i",
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "g722", "-i",
                         str(sounds(language) / f"{name}.g722"), "-ar", "16000", "-ac", "1", str(path)], check=True)
     return path

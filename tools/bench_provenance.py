@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from meshsync.files import ffmpeg_exe
 from meshsync.provenance import Provenance, verify
-from meshsync.render.ffmpeg import ffmpeg_exe
 
 
 def make_video(path: Path, seconds: float) -> None:

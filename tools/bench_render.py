@@ -35,9 +35,8 @@ from meshsync.animate import AnimationOptions, animate
 from meshsync.audio import load_audio
 from meshsync.avatar import load_avatar
 from meshsync.eval import measure, mouth_box, open_mouth_pixels, sync_lag
-from meshsync.files import default_avatar_path
+from meshsync.files import default_avatar_path, ffmpeg_exe
 from meshsync.render import Renderer, frame_face
-from meshsync.render.ffmpeg import ffmpeg_exe
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(640, 480), (1280, 720), (1920, 1080)]

@@ -190,14 +190,18 @@ class Avatar:
 
 
 def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area-weighted smooth vertex normals (unit length; zero for unused vertices)."""
+    """Area-weighted smooth vertex normals (unit length; zero for unused vertices). Components under 1e-9
+    are rounding noise (a normal in a mirror plane), set to 0: CPUs with and without fused multiply-add
+    leave different noise, and the asset builders must write the same bytes on both."""
     p = positions.astype(np.float64)
     face = np.cross(p[triangles[:, 1]] - p[triangles[:, 0]], p[triangles[:, 2]] - p[triangles[:, 0]])
     normals = np.zeros_like(p)
     for corner in range(3):
         np.add.at(normals, triangles[:, corner], face)
     length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return (normals / np.where(length > 0, length, 1.0)).astype(np.float32)
+    normals /= np.where(length > 0, length, 1.0)
+    normals[np.abs(normals) < 1e-9] = 0.0
+    return normals.astype(np.float32)
 
 
 def vertex_tangents(positions: np.ndarray, normals: np.ndarray, texcoords: np.ndarray,

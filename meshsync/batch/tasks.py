@@ -50,7 +50,8 @@ def prepare(job: Job, work: Path, out: Path) -> Prepared:
         fmt = formats[kind]
         fmt.write(Export(at(job.animation), rig if fmt.avatar else None, job.export, speech.alignment, speech.mode,
                          method, str(job.audio)), path)
-        os.replace(path, out / job.output_name(kind))  # in place, whole
+        for made, target in zip(fmt.files(path), fmt.files(out / job.output_name(kind))):
+            os.replace(made, target)  # in place, whole
     video = at(job.video_animation) if VIDEO in job.outputs else None
     return Prepared(video, perf_counter() - start)
 
@@ -61,7 +62,7 @@ def render_chunk(job: Job, prepared: Prepared, frames: range, segment: Path) -> 
     if segment.is_file():
         return 0.0
     start = perf_counter()
-    render_segment(job.rig.load(), prepared.curves, segment, job.video, frames)
+    render_segment(job.rig.load(), prepared.curves, segment, job.video, frames, provenance=_credentials(job))
     return perf_counter() - start
 
 
@@ -70,7 +71,11 @@ def join_video(job: Job, segments: list[Path], work: Path, out: Path, *chunk_sec
     the seconds spent rendering and joining."""
     start = perf_counter()
     path = work / Path(job.output_name(VIDEO)).name
-    credentials = Provenance(inputs(job.audio, job.speech.text, job.speech.alignment, job.rig.avatar_path), job.signing)
-    concat_mp4(segments, load_audio(job.audio), path, credentials)
+    concat_mp4(segments, load_audio(job.audio), path, _credentials(job))
     os.replace(path, out / job.output_name(VIDEO))
     return sum(chunk_seconds), perf_counter() - start
+
+
+def _credentials(job: Job) -> Provenance:
+    """What the job's video declares (its inputs, its signer), and the job id its segments' watermark carries."""
+    return Provenance(inputs(job.audio, job.speech.text, job.speech.alignment, job.rig.avatar_path), job.signing)

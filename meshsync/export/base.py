@@ -10,6 +10,7 @@ from pathlib import Path
 from ..align import Alignment
 from ..animate import Curves
 from ..errors import UserError
+from ..provenance import sidecar_path, write_sidecar
 from ..rig import Rig
 from .keyframes import DEFAULT_TOLERANCE, check_tolerance
 
@@ -55,8 +56,24 @@ class Format:
 
     title: str  # what the files are, for help and errors
     suffixes: tuple[str, ...]  # lower case, with the dot; the longest that ends the output's name wins
-    write: Callable[[Export, Path], str]  # writes the file atomically; a note for the summary line
+    writer: Callable[[Export, Path], str]  # writes the file atomically; a note for the summary line
     avatar: bool = False  # holds an avatar's own shapes (needs a Rig), not ARKit curves
+    sidecar: tuple[str, ...] = ()  # suffixes whose files have no room for a statement: an XMP sidecar holds it
+
+    def write(self, export: Export, path: Path) -> str:
+        """Write the file, and its sidecar where it has one; a note for the summary line."""
+        note = self.writer(export, path)
+        if self._has_sidecar(path):
+            write_sidecar(path)
+            note += f"; the statement that it is synthetic in {sidecar_path(path).name}"
+        return note
+
+    def files(self, path: Path) -> list[Path]:
+        """The files that writing `path` makes: the file, then its sidecar where it has one."""
+        return [path, sidecar_path(path)] if self._has_sidecar(path) else [path]
+
+    def _has_sidecar(self, path: Path) -> bool:
+        return bool(self.sidecar) and path.name.lower().endswith(self.sidecar)
 
     @property
     def kinds(self) -> tuple[str, ...]:

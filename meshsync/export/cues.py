@@ -85,4 +85,4 @@ def _write(export: Export, path: Path) -> str:
     return f", {len(write_cues(export.curves, path, export.sound_file))} mouth cues"
 
 
-FORMAT = Format("Rhubarb mouth cues", (".tsv", ".rhubarb.json"), _write)
+FORMAT = Format("Rhubarb mouth cues", (".tsv", ".rhubarb.json"), _write, sidecar=(".tsv",))

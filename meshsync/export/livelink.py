@@ -54,4 +54,4 @@ def _write(export: Export, path: Path) -> str:
     return ""
 
 
-FORMAT = Format("Live Link Face", (".csv",), _write)
+FORMAT = Format("Live Link Face", (".csv",), _write, sidecar=(".csv",))  # Unreal reads the CSV as it is

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from ..errors import UserError
+from ..files import ffmpeg_exe
 
 QUEUED_FRAMES = 3
 F_SETPIPE_SZ, PIPE_BYTES = 1031, 1 << 20  # Linux's fcntl to resize a pipe; its default limit for users
@@ -25,12 +26,6 @@ WRITE_ERRORS = {  # what ffmpeg says when it cannot write, and what the user can
     "File too large": "the file system or a file size limit refuses files this big; choose another folder",
     "Permission denied": "choose a writable folder",
 }
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 class FramePipe:
@@ -103,13 +98,20 @@ class FramePipe:
         self._reader.join()
 
 
+def write_problem(text: str) -> str | None:
+    """A failed write's problem (found in `text`) and what the user can do; None when it is none of them."""
+    for problem, advice in WRITE_ERRORS.items():
+        if problem in text:
+            return f"{problem.lower()}; {advice}"
+    return None
+
+
 def ffmpeg_reason(stderr: str, code: int = 1) -> str:
     """The line of ffmpeg's complaint a user can act on."""
     if code == -signal.SIGXFSZ:
         return "file too large for this process's file size limit (ulimit -f)"
-    for problem, advice in WRITE_ERRORS.items():
-        if problem in stderr:
-            return f"{problem.lower()}; {advice}"
+    if (problem := write_problem(stderr)) is not None:
+        return problem
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if code < 0:
         return f"ffmpeg was stopped by {signal.Signals(-code).name}"

@@ -1,7 +1,7 @@
 """Curves -> frames -> MP4 (H.264 + AAC) or a PNG sequence, whole or as a frame range for render farms.
 
 Frames are rendered at `aa` times the output size and streamed to ffmpeg, which scales them down with
-area averaging (cheaper than resolving on a software GPU) and encodes them. The H.264 stream uses a
+area averaging (cheaper than resolving on a software GPU), adds the watermark, and encodes them. The H.264 stream uses a
 constant quantiser, a keyframe every `gop` frames and no scene-cut keyframes, and a fixed thread count,
 so a segment that starts on a keyframe encodes to the same frames as that stretch of the full video:
 `concat` joins segments without re-encoding and gives the same file a single render would.
@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,8 +29,9 @@ from ..files import atomic_output, check_input_file, check_output_folder, decode
 from ..options import option
 from ..provenance import Provenance
 from ..rig import Rig, jaw_track, joint_moves, morph_weights, solve
+from ..watermark import filters, mark_frame
 from .camera import DEFAULT_PRESET, check_camera, frame_face
-from .ffmpeg import FramePipe, comment, decoded_frames, run_ffmpeg
+from .ffmpeg import FramePipe, comment, decoded_frames, run_ffmpeg, write_problem
 from .renderer import DEFAULT_BACKGROUND, MAX_AA, MAX_SIDE, Renderer, check_size
 
 Progress = Callable[[int, int], None]
@@ -39,7 +40,7 @@ MAX_GOP = 100_000  # frames between keyframes: nearly an hour at 30 fps (ffmpeg 
 X264 = ["-c:v", "libx264", "-preset", "veryfast", "-qp", "20", "-sc_threshold", "0", "-threads", "1",
         "-pix_fmt", "yuv420p"]
 AAC = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
-SEGMENT_TAG = re.compile(r"meshsync segment (\d+)-(\d+) of (\d+) frames at ([\d.]+) fps, gop (\d+)")
+SEGMENT_TAG = re.compile(r"meshsync segment (\d+)-(\d+) of (\d+) frames at ([\d.]+) fps, gop (\d+), mark ([0-9a-f]{8})")
 PNG_PATTERN = re.compile(r"[^%]*%0?\d*d[^%]*")  # one printf-style frame number, no other %
 LABEL_CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
 MAX_LABEL = 80  # characters of a visible label
@@ -229,10 +230,17 @@ def _with_label(frame: np.ndarray, where: tuple[slice, slice], pixels: np.ndarra
     return frame
 
 
-def _scale(options: VideoOptions) -> list[str]:
-    if options.aa == 1:
-        return []
-    return ["-vf", f"scale={options.width}:{options.height}:flags=area"]
+def _picture(options: VideoOptions, job: int, pixels: str, scratch: Path, target: Path) -> list[str]:
+    """ffmpeg's second input (the watermark for `job`, a file in `scratch`) and the filters that scale the
+    frames to the output size (area averaging, when rendered larger) and add it, in pixel format `pixels`."""
+    mark = scratch / "mark.raw"
+    try:
+        mark.write_bytes(mark_frame(options.width, options.height, job, pixels))
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {write_problem(str(exc.strerror)) or exc.strerror}") from exc
+    scale = f"scale={options.width}:{options.height}:flags=area," if options.aa != 1 else ""
+    return ["-f", "rawvideo", "-pix_fmt", pixels, "-s", f"{options.width}x{options.height}", "-i", str(mark),
+            "-filter_complex", filters(f"[0:v]{scale}", "[1:v]", pixels)]
 
 
 def _render_size(options: VideoOptions) -> tuple[int, int]:
@@ -246,33 +254,38 @@ def render_mp4(rig: Rig, curves: Curves, audio: Audio, path: Path, options: Vide
     frame range is a silent segment for `concat_mp4`, and must start on a keyframe (segments are not signed:
     the joined file is). The whole clip is one segment joined with the audio as `concat_mp4` joins several,
     so both give the same pictures and sound."""
+    provenance = provenance or Provenance()
     if frames is not None:
-        render_segment(rig, curves, path, options, frames, progress)
+        render_segment(rig, curves, path, options, frames, progress, provenance)
         return
     options.check_mp4()
     with _scratch(path) as scratch, atomic_output(path) as tmp:
         video = scratch / "video.mp4"
-        _encode(rig, curves, range(curves.frames), options, video, path, progress)
+        _encode(rig, curves, range(curves.frames), options, video, path, progress, provenance.job, scratch)
         _join([video], audio, tmp, path, scratch)
-        (provenance or Provenance()).sign(tmp, path)
+        provenance.sign(tmp, path)
 
 
 def render_segment(rig: Rig, curves: Curves, path: Path, options: VideoOptions, frames: range,
-                   progress: Progress | None = None) -> None:
-    """Frames `frames` as a silent MP4 segment for `concat_mp4`; it must start on a keyframe."""
+                   progress: Progress | None = None, provenance: Provenance | None = None) -> None:
+    """Frames `frames` as a silent MP4 segment for `concat_mp4`; it must start on a keyframe. Its watermark
+    carries the job id of `provenance`, which every segment of a job shares."""
     options.check_mp4()
     check_segment_start(frames, options.keyframes)
-    with atomic_output(path) as tmp:
-        _encode(rig, curves, frames, options, tmp, path, progress)
+    with _scratch(path) as scratch, atomic_output(path) as tmp:
+        _encode(rig, curves, frames, options, tmp, path, progress, (provenance or Provenance()).job, scratch)
 
 
 def _encode(rig: Rig, curves: Curves, frames: range, options: VideoOptions, out: Path, target: Path,
-            progress: Progress | None) -> None:
-    """Frames `frames` as an H.264 MP4 without audio, tagged with their place in the clip."""
+            progress: Progress | None, job: int, scratch: Path) -> None:
+    """Frames `frames` as an H.264 MP4 without audio, watermarked with `job`, tagged with their place in the
+    clip and the job."""
     gop = options.keyframes
-    tag = f"meshsync segment {frames.start}-{frames[-1]} of {curves.frames} frames at {curves.fps:g} fps, gop {gop}"
-    arguments = [*_scale(options), *X264, "-g", str(gop), "-keyint_min", str(gop), "-r", f"{curves.fps:g}",
-                 "-metadata", f"comment={tag}", "-movflags", "+faststart", "-f", "mp4", str(out)]
+    tag = (f"meshsync segment {frames.start}-{frames[-1]} of {curves.frames} frames at {curves.fps:g} fps, "
+           f"gop {gop}, mark {job:08x}")
+    arguments = [*_picture(options, job, "yuv420p", scratch, target), *X264, "-g", str(gop), "-keyint_min", str(gop),
+                 "-r", f"{curves.fps:g}", "-metadata", f"comment={tag}", "-movflags", "+faststart", "-f", "mp4",
+                 str(out)]
     with FramePipe(_render_size(options), curves.fps, arguments, target) as pipe:
         for frame in _frames(rig, curves, frames, options, progress):
             pipe.write(frame)
@@ -292,22 +305,24 @@ def _join(videos: list[Path], audio: Audio, out: Path, target: Path, scratch: Pa
 def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
                 frames: range | None = None, progress: Progress | None = None,
                 provenance: Provenance | None = None) -> list[Path]:
-    """Frames as PNG files named by `pattern` % frame number, each signed with its content credentials. They
-    are written to a scratch folder beside them and moved into place only when all are done."""
+    """Frames as PNG files named by `pattern` % frame number, watermarked and each signed with its content
+    credentials. They are written to a scratch folder beside them and moved into place only when all are
+    done."""
     check_png_pattern(pattern)
     frames = frames if frames is not None else range(curves.frames)
     folder = pattern.parent
     written = [folder / (pattern.name % i) for i in frames]
     for target in written:
         check_output_folder(target)  # before any work: a frame's name may be taken by a folder
+    provenance = provenance or Provenance()
     with _scratch(pattern) as scratch:
-        arguments = [*_scale(options), "-start_number", str(frames.start), "-f", "image2",
-                     str(scratch / "%09d.png")]
+        arguments = [*_picture(options, provenance.job, "gbrp", scratch, pattern), "-start_number", str(frames.start),
+                     "-f", "image2", str(scratch / "%09d.png")]
         with FramePipe(_render_size(options), curves.fps, arguments, pattern) as pipe:
             for frame in _frames(rig, curves, frames, options, progress):
                 pipe.write(frame)
         for i, target in zip(frames, written):
-            (provenance or Provenance()).sign(scratch / f"{i:09d}.png", target)
+            provenance.sign(scratch / f"{i:09d}.png", target)
         for i, target in zip(frames, written):
             (scratch / f"{i:09d}.png").replace(target)
     return written
@@ -315,14 +330,14 @@ def render_pngs(rig: Rig, curves: Curves, pattern: Path, options: VideoOptions,
 
 def concat_mp4(segments: list[Path], audio: Audio, path: Path, provenance: Provenance | None = None) -> None:
     """Join segments from `render_mp4` into the whole video with the audio, without re-encoding, and sign it
-    with its content credentials."""
-    ordered, frames, fps = _check_segments(segments)
+    with its content credentials, which name the job id the segments' watermark carries."""
+    ordered, frames, fps, job = _check_segments(segments)
     if abs(audio.duration - frames / fps) >= 1 / fps:
         raise UserError(f"the audio lasts {audio.duration:.2f} s but the segments hold {frames / fps:.2f} s of "
                         "frames; give the speech they were rendered from")
     with _scratch(path) as scratch, atomic_output(path) as tmp:
         _join(ordered, audio, tmp, path, scratch)
-        (provenance or Provenance()).sign(tmp, path)
+        replace(provenance or Provenance(), mark=job).sign(tmp, path)
 
 
 @contextmanager
@@ -339,9 +354,9 @@ def _scratch(output: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float]:
-    """Segments in frame order, the clip's frame count and fps; a UserError unless they tile the clip's
-    frames exactly, from one render setting."""
+def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float, int]:
+    """Segments in frame order, the clip's frame count and fps, and their watermark's job id; a UserError
+    unless they tile the clip's frames exactly, from one render setting and job."""
     found = []
     for path in segments:
         check_input_file(path, "segment")
@@ -353,21 +368,21 @@ def _check_segments(segments: list[Path]) -> tuple[list[Path], int, float]:
         if problem or frames != end - start + 1:
             raise UserError(f"{path}: damaged segment: {frames} of its {end - start + 1} frames decode"
                             f"{f' ({problem})' if problem else ''}; render frames {start}-{end} again")
-        found.append((start, end, total, match.group(4), match.group(5), path))
+        found.append((start, end, total, match.group(4), match.group(5), match.group(6), path))
     found.sort()
-    settings = {(total, fps, gop) for _, _, total, fps, gop, _ in found}
+    settings = {(total, fps, gop, mark) for _, _, total, fps, gop, mark, _ in found}
     if len(settings) > 1:
-        raise UserError("the segments come from different renders (frame count, fps or GOP differ)")
+        raise UserError("the segments come from different renders (frame count, fps, GOP or job differ)")
     total = found[0][2]
     expected = 0
-    for start, end, _, _, _, path in found:
+    for start, end, *_, path in found:
         if start != expected:
             what = f"frames {expected}-{start - 1} are missing" if start > expected else f"{path} overlaps"
             raise UserError(f"cannot join the segments: {what}")
         expected = end + 1
     if expected != total:
         raise UserError(f"cannot join the segments: frames {expected}-{total - 1} are missing")
-    return [path for *_, path in found], total, float(found[0][3])
+    return [path for *_, path in found], total, float(found[0][3]), int(found[0][5], 16)
 
 
 def _write_wav(audio: Audio, folder: Path, target: Path) -> Path:
