@@ -4,10 +4,10 @@ hama (PyPI, numpy only, weights inside its wheel, nothing downloaded) is a CTC p
 many speakers: it decides *which* phones were spoken, in IPA, every 20 ms. Its emissions come a near-constant
 LAG after the phone starts, so they are moved back by it. A closure, contact or rounding of the lips must
 not be missed, so a phone of those classes also counts where its class's probability peaks at PEAKS without
-winning the frame (the classes are the viseme table's, so this room sits after it). The signal decides
-*when*: a bilabial's span ends at the sharpest rise of loudness near it (the release), and pauses are where
-the loudness says so. The result is an `Alignment` without words that the rule-based passes animate like a
-transcript's.
+winning the frame (the classes are the viseme table's, so this room sits after it), and a contact or rounding
+keeps at least MIN_LIP even where hama hears another phone at once. The signal decides *when*: a bilabial's
+span ends at the sharpest rise of loudness near it (the release), and pauses are where the loudness says so.
+The result is an `Alignment` without words that the rule-based passes animate like a transcript's.
 
 Calibrated on licence-clean voices (tools/real_corpus.py: flite awb/rms/slt, the asterisk prompts in five
 languages) with tools/calibrate_listen.py; evaluated on the held-out MBROLA voices (tools/bench_lipsync.py;
@@ -45,6 +45,9 @@ NEAR = 3  # frames: a lip-class peak is the largest this far either side, and yi
 # Frames that frame f's emissions depend on, before and after it (a stream settles them once it has these).
 SEEN_BEFORE, SEEN_AFTER = 2 * NEAR + 1, NEAR
 MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier)
+# s: a contact or rounding lasts at least this long, pushing the next phone back, so that one heard at the same
+# frame as another phone or inside a bilabial's release still shows (chosen on the calibration voices).
+MIN_LIP = 0.08
 RELEASE_SEARCH = (-0.06, 0.04)  # s around a bilabial's emission where its release (the loudness rise) is sought
 # s of audio a stream needs past a phone's start before the phone settles: the rest of its window and the
 # context after it, then the phone's longest span, the lag and the three frames an emission looks ahead.
@@ -179,12 +182,13 @@ def _peaks(score: np.ndarray, threshold: float) -> list[int]:
 
 def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
     """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
-    end at their release, found in the loudness."""
+    end at their release, found in the loudness, and contacts and roundings last at least MIN_LIP."""
     rise = _rise(heard.loudness)
-    following = [_start(f) for f, _ in found[1:]] + [heard.duration]
+    following = [(_start(f), phone) for f, phone in found[1:]] + [(heard.duration, None)]
     spans: list[Segment] = []
-    for (frame, phone), next_start in zip(found, following):
-        span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, (rise, 0), heard.duration, table)
+    for (frame, phone), (next_start, next_phone) in zip(found, following):
+        span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, (rise, 0), heard.duration, table,
+                     _closes(next_phone, table))
         if span:
             spans.append(span)
     return spans
@@ -196,19 +200,27 @@ def _start(frame: int) -> float:
 
 
 def _span(frame: int, phone: str, next_start: float, after: float, rise: tuple[np.ndarray, int],
-          duration: float, table: Table) -> Segment | None:
+          duration: float, table: Table, closure_next: bool) -> Segment | None:
     """The span of the phone emitted at `frame`, after the previous span ends (`after`); None if empty.
-    `rise` is the loudness rise per FRAME from the given frame on."""
+    `rise` is the loudness rise per FRAME from the given frame on; `closure_next`: the next phone seals the lips."""
     start = max(_start(frame), after)
     end = min(next_start, start + MAX_PHONE, duration)
-    if lip_class(phone, table) == "closure":
+    kind = lip_class(phone, table)
+    if kind == "closure":
         end = max(end, _release(*rise, frame * STEP, start))
+    elif kind and not closure_next:  # a closure that follows keeps its start: it wins, as in the constraints
+        end = max(end, min(start + MIN_LIP, duration))
     return Segment(phone, start, end) if end > start else None
 
 
 def _rise(loudness: np.ndarray) -> np.ndarray:
     """Frame-to-frame rise of the loudness smoothed over three frames (a release is the sharpest rise)."""
     return np.diff(np.convolve(loudness, np.ones(3) / 3, mode="same"), prepend=loudness[0])
+
+
+def _closes(phone: str | None, table: Table) -> bool:
+    """Whether `phone` (None: none) seals the lips."""
+    return phone is not None and lip_class(phone, table) == "closure"
 
 
 def _release(rise: np.ndarray, first: int, emitted: float, start: float) -> float:
@@ -294,7 +306,8 @@ class Stream:
                 next_start = _start(self.settled)
                 if max(_start(frame), self.after) + MAX_PHONE > next_start:
                     break
-            span = _span(frame, phone, next_start, self.after, rise, duration, self.table)
+            closure_next = len(self.pending) > 1 and _closes(self.pending[1][1], self.table)
+            span = _span(frame, phone, next_start, self.after, rise, duration, self.table, closure_next)
             self.pending.pop(0)
             if span:
                 spans.append(span)

@@ -14,12 +14,14 @@ import pytest
 from cli_helpers import meshsync
 from corpus import make_clip, truth
 
+from meshsync import listen as listening
 from meshsync.align import SILENCE, Segment, tile
 from meshsync.align.pocketsphinx import FRAME
 from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.audio import Audio, load_audio
 from meshsync.eval import Scores, evaluate
-from meshsync.listen import CONTEXT, HOP, LAG, LOOK_AHEAD, STEP, Stream, hear, listen
+from meshsync.listen import CONTEXT, HOP, LAG, LOOK_AHEAD, MIN_LIP, STEP, Heard, Stream, hear, listen
+from meshsync.visemes import load_table
 
 # Voice and at least this share of p/b/m closed per language (the targets: 90 % English, 85 % others).
 LANGUAGES = {"en": ("us1", 0.9), "de": ("de2", 0.85), "fr": ("fr1", 0.85)}
@@ -69,6 +71,18 @@ def test_listening_hears_phones_in_ipa_timed_against_the_truth(spoken):
             continue
         pytest.fail(f"no p/b/m heard near {phone}")
     assert heard.phones[0].start == 0 and heard.phones[-1].end == pytest.approx(heard.duration)
+
+
+def test_f_v_and_rounding_heard_beside_another_phone_still_show_but_never_push_a_closure_back():
+    # hama often hears a v in the same frame as a b, and a u just before an m: the v keeps MIN_LIP after the
+    # b's release, and the u ends where the m starts (a closure wins, as in the constraints)
+    heard = Heard(np.zeros((100, 1), np.float32), ("x",), np.zeros(200, np.float32), 2.0)
+    found = [(10, "b"), (10, "v"), (11, "ə"), (30, "u"), (31, "m"), (40, "ə")]
+    spans = {span.label: span for span in listening.phones(found, heard, load_table())}
+    assert spans["v"].start >= spans["b"].end
+    assert spans["v"].end - spans["v"].start == pytest.approx(MIN_LIP)
+    assert spans["ə"].start >= spans["v"].end
+    assert spans["u"].end == pytest.approx(31 * STEP - LAG) == pytest.approx(spans["m"].start)
 
 
 def test_silence_is_heard_as_silence_and_listening_is_deterministic(spoken):
