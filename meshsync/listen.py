@@ -19,6 +19,7 @@ LOOK_AHEAD seconds after each starts.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,14 +40,16 @@ CONTEXT = 1.0  # s of audio a window also hears either side (less context cost l
 HOP_SAMPLES, CONTEXT_SAMPLES = round(HOP * RATE), round(CONTEXT * RATE)
 LAG = 0.06  # s: from a phone's start to hama's emission of it (median over the calibration voices)
 # A lip class's probability peak this high counts as that class spoken even when another phone wins the
-# frame: a missed closure, contact or rounding shows more than a brief extra one.
-PEAKS = {"closure": 0.15, "contact": 0.3, "rounding": 0.3}
+# frame: a missed closure, contact or rounding shows more than a brief extra one. Chosen on the calibration
+# voices: a lower peak adds gestures that are true less often than those the closure peak adds (docs/listen.md).
+PEAKS = {"closure": 0.15, "contact": 0.15, "rounding": 0.15}
 NEAR = 3  # frames: a lip-class peak is the largest this far either side, and yields to an emission this close
 # Frames that frame f's emissions depend on, before and after it (a stream settles them once it has these).
 SEEN_BEFORE, SEEN_AFTER = 2 * NEAR + 1, NEAR
 MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier)
-# s: a contact or rounding lasts at least this long, pushing the next phone back, so that one heard at the same
-# frame as another phone or inside a bilabial's release still shows (chosen on the calibration voices).
+# s: a contact or rounding lasts at least this long, pushing the next phones back (never past the next
+# bilabial's start), so that one heard at the same frame as another phone or inside a bilabial's release
+# still shows (chosen on the calibration voices).
 MIN_LIP = 0.08
 RELEASE_SEARCH = (-0.06, 0.04)  # s around a bilabial's emission where its release (the loudness rise) is sought
 # s of audio a stream needs past a phone's start before the phone settles: the rest of its window and the
@@ -184,11 +187,11 @@ def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Seg
     """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
     end at their release, found in the loudness, and contacts and roundings last at least MIN_LIP."""
     rise = _rise(heard.loudness)
-    following = [(_start(f), phone) for f, phone in found[1:]] + [(heard.duration, None)]
+    following = [_start(f) for f, _ in found[1:]] + [heard.duration]
     spans: list[Segment] = []
-    for (frame, phone), (next_start, next_phone) in zip(found, following):
+    for (frame, phone), next_start, closure in zip(found, following, _next_closures(found, table)):
         span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, (rise, 0), heard.duration, table,
-                     _closes(next_phone, table))
+                     closure)
         if span:
             spans.append(span)
     return spans
@@ -200,16 +203,16 @@ def _start(frame: int) -> float:
 
 
 def _span(frame: int, phone: str, next_start: float, after: float, rise: tuple[np.ndarray, int],
-          duration: float, table: Table, closure_next: bool) -> Segment | None:
+          duration: float, table: Table, closure: float) -> Segment | None:
     """The span of the phone emitted at `frame`, after the previous span ends (`after`); None if empty.
-    `rise` is the loudness rise per FRAME from the given frame on; `closure_next`: the next phone seals the lips."""
+    `rise` is the loudness rise per FRAME from the given frame on; `closure`: the next bilabial's start."""
     start = max(_start(frame), after)
     end = min(next_start, start + MAX_PHONE, duration)
     kind = lip_class(phone, table)
     if kind == "closure":
         end = max(end, _release(*rise, frame * STEP, start))
-    elif kind and not closure_next:  # a closure that follows keeps its start: it wins, as in the constraints
-        end = max(end, min(start + MIN_LIP, duration))
+    elif kind:  # a closure that follows keeps its start: it wins, as in the constraints
+        end = max(end, min(start + MIN_LIP, duration, closure))
     return Segment(phone, start, end) if end > start else None
 
 
@@ -218,9 +221,14 @@ def _rise(loudness: np.ndarray) -> np.ndarray:
     return np.diff(np.convolve(loudness, np.ones(3) / 3, mode="same"), prepend=loudness[0])
 
 
-def _closes(phone: str | None, table: Table) -> bool:
-    """Whether `phone` (None: none) seals the lips."""
-    return phone is not None and lip_class(phone, table) == "closure"
+def _next_closures(found: list[tuple[int, str]], table: Table) -> list[float]:
+    """For each emission, the start of the next bilabial emitted after it (inf: none yet)."""
+    closures, closure = [], math.inf
+    for frame, phone in reversed(found):
+        closures.append(closure)
+        if lip_class(phone, table) == "closure":
+            closure = _start(frame)
+    return closures[::-1]
 
 
 def _release(rise: np.ndarray, first: int, emitted: float, start: float) -> float:
@@ -306,8 +314,10 @@ class Stream:
                 next_start = _start(self.settled)
                 if max(_start(frame), self.after) + MAX_PHONE > next_start:
                     break
-            closure_next = len(self.pending) > 1 and _closes(self.pending[1][1], self.table)
-            span = _span(frame, phone, next_start, self.after, rise, duration, self.table, closure_next)
+            closure = _next_closures(self.pending, self.table)[0]
+            if not final and math.isinf(closure) and max(_start(frame), self.after) + MIN_LIP > _start(self.settled):
+                break  # a bilabial still to come could cut this phone's least span short
+            span = _span(frame, phone, next_start, self.after, rise, duration, self.table, closure)
             self.pending.pop(0)
             if span:
                 spans.append(span)
