@@ -11,13 +11,14 @@ from cli_helpers import assert_one_line_error, meshsync
 from corpus import SENTENCES, truth
 from PIL import Image
 
+from meshsync.align import SILENCE, Alignment, Segment
 from meshsync.align.plot import AXIS_HEIGHT, TIER_HEIGHT
 from meshsync.align.speech import SpeechOptions, align_speech
 from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.animate.plot import CHANNELS, GAP_HEIGHT, ROW_HEIGHT
 from meshsync.audio import Audio, load_audio
 from meshsync.channels import ROTATIONS, arkit_names
-from meshsync.eval import CLOSED, Scores, evaluate, measure
+from meshsync.eval import CLOSED, STILL, Scores, evaluate, measure
 from meshsync.export.livelink import columns
 from meshsync.visemes import load_table
 
@@ -47,6 +48,19 @@ def test_vowels_open_spread_and_round_as_a_speakers_do(clips, aligned, head):
     assert scores.median("spread_width") >= 0.05 and scores.median("rounded_width") <= -0.15, scores.articulation()
     assert len(scores.rounded_width) >= 4 and len(scores.open_gap) >= 10
     assert max(scores.jitter) <= 0.5
+
+
+def test_lips_at_rest_stay_sealed_into_a_bilabial_after_a_pause(head):
+    # "Po..." after a pause: the lips go from rest straight into the p's closure, never parting on the way
+    # (before, the blend showed between the rest's release and the closure's attack: a flicker at each onset)
+    phones = (Segment(SILENCE, 0.0, 0.28), Segment("p", 0.28, 0.36), Segment("oʊ", 0.36, 0.5),
+              Segment(SILENCE, 0.5, 0.8))
+    audio = Audio(np.random.default_rng(0).normal(0, 0.01, 12800).astype(np.float32), 16000)
+    curves = animate(audio, Alignment((), phones, 0.8, "test"))
+    gap = measure(curves, head).gap
+    inside_p = round(0.32 * curves.fps)
+    assert gap[inside_p] <= CLOSED
+    assert gap[:inside_p].max() <= gap[inside_p] + STILL, gap[:inside_p]
 
 
 def test_the_articulation_dial_scales_the_mouth_but_never_opens_a_closure(clips, aligned, head):

@@ -19,7 +19,8 @@ def apply_constraints(values: np.ndarray, spans: list[Segment], times: np.ndarra
     t = table.timing
     mouth = table.mouth
     rest = np.zeros(len(table.names), dtype=np.float32)
-    for start, end, attack, release in rest_windows(spans, duration, table):
+    rests = rest_windows(spans, duration, table)
+    for start, end, attack, release in rests:
         _hold(values, times, rest, mouth, start, end, attack, release)
     for span in spans:
         if span.label == CONTACT:
@@ -34,8 +35,8 @@ def apply_constraints(values: np.ndarray, spans: list[Segment], times: np.ndarra
     for span in spans:
         if span.label == CLOSURE:
             start, end = closure_window(span, table)
-            _hold(values, times, table.visemes[CLOSURE].pose, mouth, start, end, t["closure_attack"],
-                  t["closure_open"])
+            _hold(values, times, table.visemes[CLOSURE].pose, mouth, _from_rest(start, rests, t["closure_attack"]),
+                  end, t["closure_attack"], t["closure_open"])
     return values
 
 
@@ -49,6 +50,13 @@ def closure_window(span: Segment, table: Table) -> tuple[float, float]:
     release = span.end - t["release_lead"]
     start = max(release - t["closure_max"], min(span.start - t["closure_lead"], release - t["closure_min"]))
     return start, release
+
+
+def _from_rest(start: float, rests: list[tuple[float, float, float, float]], attack: float) -> float:
+    """Where a closure starting at `start` starts: `attack` after a rest ends if it starts as the mouth leaves
+    that rest, so that lips sealed at rest close straight into a p/b/m after a pause instead of parting on the
+    way (the pause itself stays at rest)."""
+    return next((min(start, end + attack) for _, end, _, release in rests if end <= start <= end + release), start)
 
 
 def rest_windows(spans: list[Segment], duration: float, table: Table) -> list[tuple[float, float, float, float]]:
