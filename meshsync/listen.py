@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -46,7 +47,11 @@ PEAKS = {"closure": 0.15, "contact": 0.15, "rounding": 0.15}
 NEAR = 3  # frames: a lip-class peak is the largest this far either side, and yields to an emission this close
 # Frames that frame f's emissions depend on, before and after it (a stream settles them once it has these).
 SEEN_BEFORE, SEEN_AFTER = 2 * NEAR + 1, NEAR
-MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier)
+MAX_PHONE = 0.15  # s: a phone lasts at most this long (then silence, unless the next phone starts earlier) ...
+# ... or, where no phone follows, as long as the loudness stays within FADE dB of the voice's (the loudest of the
+# VOICE s before), up to HELD s: a vowel held at the end of a phrase stays open while it sounds, and a phone
+# heard in a pause does not last into it
+HELD, FADE, VOICE = 0.5, 12.0, 2.0
 # s: a contact or rounding lasts at least this long, pushing the next phones back (never past the next
 # bilabial's start), so that one heard at the same frame as another phone or inside a bilabial's release
 # still shows (chosen on the calibration voices).
@@ -54,9 +59,17 @@ MIN_LIP = 0.08
 RELEASE_SEARCH = (-0.06, 0.04)  # s around a bilabial's emission where its release (the loudness rise) is sought
 # s of audio a stream needs past a phone's start before the phone settles: the rest of its window and the
 # context after it, then the phone's longest span, the lag and the three frames an emission looks ahead.
-LOOK_AHEAD = HOP + CONTEXT + MAX_PHONE + LAG + 4 * STEP
+LOOK_AHEAD = HOP + CONTEXT + HELD + LAG + 4 * STEP
 NOT_PHONES = frozenset({"<pad>", "<sos>", "<eos>", "<unk>", "<wb>", "<blank>", " ", "%", ",", "~"})
 TIES = str.maketrans("", "", "\u0361\u035c")  # tie bars: d͡ʒ is written dʒ, as espeak-ng does
+
+
+class Signal(NamedTuple):
+    """The loudness (dB every FRAME) and its rise, from frame `first` on: where phones release and fade."""
+
+    loudness: np.ndarray
+    rise: np.ndarray
+    first: int
 
 
 @dataclass(frozen=True)
@@ -186,11 +199,11 @@ def _peaks(score: np.ndarray, threshold: float) -> list[int]:
 def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
     """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
     end at their release, found in the loudness, and contacts and roundings last at least MIN_LIP."""
-    rise = _rise(heard.loudness)
+    signal = _signal(heard.loudness)
     following = [_start(f) for f, _ in found[1:]] + [heard.duration]
     spans: list[Segment] = []
     for (frame, phone), next_start, closure in zip(found, following, _next_closures(found, table)):
-        span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, (rise, 0), heard.duration, table,
+        span = _span(frame, phone, next_start, spans[-1].end if spans else 0.0, signal, heard.duration, table,
                      closure)
         if span:
             spans.append(span)
@@ -202,23 +215,37 @@ def _start(frame: int) -> float:
     return max(0.0, frame * STEP - LAG)
 
 
-def _span(frame: int, phone: str, next_start: float, after: float, rise: tuple[np.ndarray, int],
-          duration: float, table: Table, closure: float) -> Segment | None:
+def _span(frame: int, phone: str, next_start: float, after: float, signal: Signal, duration: float,
+          table: Table, closure: float) -> Segment | None:
     """The span of the phone emitted at `frame`, after the previous span ends (`after`); None if empty.
-    `rise` is the loudness rise per FRAME from the given frame on; `closure`: the next bilabial's start."""
+    `closure` is the next bilabial's start."""
     start = max(_start(frame), after)
     end = min(next_start, start + MAX_PHONE, duration)
     kind = lip_class(phone, table)
     if kind == "closure":
-        end = max(end, _release(*rise, frame * STEP, start))
-    elif kind:  # a closure that follows keeps its start: it wins, as in the constraints
-        end = max(end, min(start + MIN_LIP, duration, closure))
+        end = max(end, _release(signal, frame * STEP, start))
+    else:
+        if kind:  # a closure that follows keeps its start: it wins, as in the constraints
+            end = max(end, min(start + MIN_LIP, duration, closure))
+        if next_start > end:
+            end = _fade(signal, end, min(next_start, start + HELD, duration))
     return Segment(phone, start, end) if end > start else None
 
 
-def _rise(loudness: np.ndarray) -> np.ndarray:
-    """Frame-to-frame rise of the loudness smoothed over three frames (a release is the sharpest rise)."""
-    return np.diff(np.convolve(loudness, np.ones(3) / 3, mode="same"), prepend=loudness[0])
+def _signal(loudness: np.ndarray, first: int = 0) -> Signal:
+    """The loudness with its frame-to-frame rise, smoothed over three frames (a release is the sharpest rise)."""
+    return Signal(loudness, np.diff(np.convolve(loudness, np.ones(3) / 3, mode="same"), prepend=loudness[0]), first)
+
+
+def _fade(signal: Signal, end: float, limit: float) -> float:
+    """Where a phone that no other follows until `limit` stops sounding: the first frame from `end`
+    on whose loudness is FADE dB under the loudest of the VOICE seconds before `end` (`limit` if none)."""
+    lo, mid, hi = (min(max(round(t / FRAME) - signal.first, 0), len(signal.loudness))
+                   for t in (end - VOICE, end, limit))
+    if mid <= lo or hi <= mid:
+        return end
+    quiet = np.flatnonzero(signal.loudness[mid:hi] < signal.loudness[lo:mid].max() - FADE)
+    return (signal.first + mid + quiet[0]) * FRAME if len(quiet) else limit
 
 
 def _next_closures(found: list[tuple[int, str]], table: Table) -> list[float]:
@@ -231,14 +258,14 @@ def _next_closures(found: list[tuple[int, str]], table: Table) -> list[float]:
     return closures[::-1]
 
 
-def _release(rise: np.ndarray, first: int, emitted: float, start: float) -> float:
-    """The time of the sharpest loudness rise within RELEASE_SEARCH of a bilabial's emission (after its start);
-    `rise` holds the frames from `first` on."""
+def _release(signal: Signal, emitted: float, start: float) -> float:
+    """The time of the sharpest loudness rise within RELEASE_SEARCH of a bilabial's emission (after its start)."""
+    first = signal.first
     lo = max(round((emitted + RELEASE_SEARCH[0]) / FRAME), round(start / FRAME) + 1)
-    hi = min(round((emitted + RELEASE_SEARCH[1]) / FRAME), first + len(rise))
+    hi = min(round((emitted + RELEASE_SEARCH[1]) / FRAME), first + len(signal.rise))
     if hi <= lo:
         return start
-    return (lo + int(np.argmax(rise[lo - first:hi - first]))) * FRAME
+    return (lo + int(np.argmax(signal.rise[lo - first:hi - first]))) * FRAME
 
 
 def listen(audio: Audio, progress: Callable[[int, int], None] | None = None) -> Alignment:
@@ -302,7 +329,7 @@ class Stream:
         self.pending += [(begin + f, phone) for f, phone in found if self.settled <= begin + f < until]
         self.settled = until
         duration = self.total / RATE
-        rise = (_rise(self.loudness), self.first[1])
+        signal = _signal(self.loudness, self.first[1])
         spans = []
         while self.pending:
             frame, phone = self.pending[0]
@@ -312,12 +339,12 @@ class Stream:
                 next_start = duration
             else:  # no later emission yet: final only if none could start before this phone's longest end
                 next_start = _start(self.settled)
-                if max(_start(frame), self.after) + MAX_PHONE > next_start:
+                if max(_start(frame), self.after) + HELD > next_start:
                     break
             closure = _next_closures(self.pending, self.table)[0]
             if not final and math.isinf(closure) and max(_start(frame), self.after) + MIN_LIP > _start(self.settled):
                 break  # a bilabial still to come could cut this phone's least span short
-            span = _span(frame, phone, next_start, self.after, rise, duration, self.table, closure)
+            span = _span(frame, phone, next_start, self.after, signal, duration, self.table, closure)
             self.pending.pop(0)
             if span:
                 spans.append(span)
@@ -330,5 +357,5 @@ class Stream:
         drop = max(0, self.settled - SEEN_BEFORE - self.first[0])
         self.probabilities, self.first[0] = self.probabilities[drop:], self.first[0] + drop
         oldest = self.pending[0][0] if self.pending else self.settled
-        drop = max(0, round((oldest * STEP + RELEASE_SEARCH[0]) / FRAME) - 3 - self.first[1])
+        drop = max(0, round((_start(oldest) - VOICE) / FRAME) - 3 - self.first[1])
         self.loudness, self.first[1] = self.loudness[drop:], self.first[1] + drop

@@ -20,7 +20,7 @@ from meshsync.align.pocketsphinx import FRAME
 from meshsync.animate import AnimationOptions, Curves, animate
 from meshsync.audio import Audio, load_audio
 from meshsync.eval import Scores, evaluate
-from meshsync.listen import CONTEXT, HOP, LAG, LOOK_AHEAD, MIN_LIP, STEP, Heard, Stream, hear, listen
+from meshsync.listen import CONTEXT, HELD, HOP, LAG, LOOK_AHEAD, MAX_PHONE, MIN_LIP, STEP, Heard, Stream, hear, listen
 from meshsync.visemes import load_table
 
 # Voice and at least this share of p/b/m closed per language (the targets: 90 % English, 85 % others).
@@ -85,6 +85,18 @@ def test_f_v_and_rounding_heard_beside_another_phone_still_show_but_never_push_a
     assert spans["ə"].start >= spans["v"].end
     assert spans["u"].end == pytest.approx(31 * STEP - LAG) == pytest.approx(spans["m"].start)
     assert spans["o"].end == pytest.approx(62 * STEP - LAG) == pytest.approx(spans["p"].start)
+
+
+def test_a_vowel_held_at_the_end_of_a_phrase_lasts_while_it_sounds_and_a_phone_in_a_pause_does_not():
+    # loud until 0.6 s, then a pause with a faint sound at 1.5 s: the vowel heard at 0.2 s lasts until the
+    # voice falls FADE dB (not MAX_PHONE), and the phone heard in the pause keeps MAX_PHONE
+    loudness = np.full(300, -70.0, np.float32)
+    loudness[10:60], loudness[150:160] = -20.0, -60.0
+    heard = Heard(np.zeros((150, 1), np.float32), ("x",), loudness, 3.0)
+    first, faint = listening.phones([(10, "ɑ"), (78, "ɑ")], heard, load_table())
+    assert first.end == pytest.approx(0.6) and first.end - first.start > MAX_PHONE
+    assert faint.end - faint.start == pytest.approx(MAX_PHONE)
+    assert HELD >= 0.4  # a phrase-final vowel of real speech (0.3-0.45 s) can be held open throughout
 
 
 def test_silence_is_heard_as_silence_and_listening_is_deterministic(spoken):

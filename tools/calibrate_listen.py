@@ -31,8 +31,8 @@ from meshsync.visemes import Table, load_table
 
 
 def constants() -> dict[str, float]:
-    """The constants --try can set, as shipped: LAG, MIN_LIP and each lip class's peak."""
-    return {"LAG": module.LAG, "MIN_LIP": module.MIN_LIP, **module.PEAKS}
+    """The constants --try can set, as shipped: LAG, MIN_LIP, HELD, FADE and each lip class's peak."""
+    return {name: getattr(module, name) for name in ("LAG", "MIN_LIP", "HELD", "FADE")} | module.PEAKS
 
 
 def apply(setting: str, shipped: dict[str, float]) -> None:
