@@ -197,8 +197,9 @@ def _peaks(score: np.ndarray, threshold: float) -> list[int]:
 
 
 def phones(found: list[tuple[int, str]], heard: Heard, table: Table) -> list[Segment]:
-    """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE); bilabials
-    end at their release, found in the loudness, and contacts and roundings last at least MIN_LIP."""
+    """Phone spans: each from its emission less LAG to the next phone's start (at most MAX_PHONE, or while it
+    sounds, up to HELD, where none follows); bilabials end at their release, found in the loudness, and
+    contacts and roundings last at least MIN_LIP."""
     signal = _signal(heard.loudness)
     following = [_start(f) for f, _ in found[1:]] + [heard.duration]
     spans: list[Segment] = []
@@ -330,6 +331,7 @@ class Stream:
         self.settled = until
         duration = self.total / RATE
         signal = _signal(self.loudness, self.first[1])
+        closures = _next_closures(self.pending, self.table)  # kept beside pending: each pops with its emission
         spans = []
         while self.pending:
             frame, phone = self.pending[0]
@@ -341,11 +343,12 @@ class Stream:
                 next_start = _start(self.settled)
                 if max(_start(frame), self.after) + HELD > next_start:
                     break
-            closure = _next_closures(self.pending, self.table)[0]
+            closure = closures[0]
             if not final and math.isinf(closure) and max(_start(frame), self.after) + MIN_LIP > _start(self.settled):
                 break  # a bilabial still to come could cut this phone's least span short
             span = _span(frame, phone, next_start, self.after, signal, duration, self.table, closure)
             self.pending.pop(0)
+            closures.pop(0)
             if span:
                 spans.append(span)
                 self.after = span.end

@@ -31,8 +31,8 @@ from meshsync.visemes import Table, load_table
 
 
 def constants() -> dict[str, float]:
-    """The constants --try can set, as shipped: LAG, MIN_LIP, HELD, FADE and each lip class's peak."""
-    return {name: getattr(module, name) for name in ("LAG", "MIN_LIP", "HELD", "FADE")} | module.PEAKS
+    """The constants --try can set, as shipped: LAG, MIN_LIP, HELD, FADE, VOICE and each lip class's peak."""
+    return {name: getattr(module, name) for name in ("LAG", "MIN_LIP", "HELD", "FADE", "VOICE")} | module.PEAKS
 
 
 def apply(setting: str, shipped: dict[str, float]) -> None:
@@ -87,9 +87,7 @@ def main() -> None:
             print(f"{voice:12s} {len(paths):3d} clips  {scores.summary().splitlines()[0]}")
             total.add(scores)
         print(f"{'all':12s}            {total.summary().splitlines()[0]}")
-        print("added by peaks, at a true phone of their class: " + ", ".join(
-            _share(hits, kind)
-            for kind in module.PEAKS))
+        print("added by peaks, at a true phone of their class: " + ", ".join(_share(hits, k) for k in module.PEAKS))
 
 
 def _share(hits: Counter, kind: str) -> str:
