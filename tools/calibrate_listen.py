@@ -53,7 +53,7 @@ def peak_hits(heard: module.Heard, phones: list[Segment], table: Table) -> Count
     module.PEAKS.update(peaks)
     counts = Counter()
     for frame, phone in set(module.emissions(heard.probabilities, heard.tokens, table)) - winners:
-        kind, start = module.lip_class(phone, table), frame * module.STEP - module.LAG
+        kind, start = module.lip_class(phone, table), module._start(frame)
         counts[kind, "added"] += 1
         counts[kind, "true"] += any(module.lip_class(p.label, table) == kind and p.start < start + module.LAG
                                     and p.end > start - module.LAG for p in phones if p.label != SILENCE)
